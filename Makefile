@@ -1,0 +1,31 @@
+# make reproduce: set up .venv and run the default reproduction; make test: run the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CORES  ?= 2
+CONFIG ?= config/default.yaml
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup reproduce test dry-run report clean-results
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+reproduce: setup
+	$(BIN)/sam-bench validate $(CONFIG)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete
+	@$(BIN)/python -c "from sam_bench.config import load_config; print('report:', load_config('$(CONFIG)')['report_dir'] + '/report.pdf')"
+
+dry-run: setup
+	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+clean-results:
+	rm -rf results reports/build .snakemake

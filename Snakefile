@@ -1,0 +1,15 @@
+# sam-bench: every (model, task, subsample rate, optimizer, ρ, seed) cell of a config, then
+# the aggregated tables and the report. Rules only call the `sam-bench` CLI.
+#   snakemake --cores 2                                   # the default config (CPU, minutes)
+#   snakemake --cores 64 --configfile config/bahri2022.yaml --profile workflow/profiles/slurm
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        REPORT,
+    default_target: True

@@ -1,0 +1,155 @@
+"""`sam-bench`: the command line the workflow rules call (and users can call directly)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sam_bench.errors import ConfigError
+
+
+def _setup(threads: int | None, cache_dir: str | None) -> None:
+    # Must run before anything starts JAX's backend.
+    from sam_bench import runtime
+
+    runtime.limit_cpu_threads(threads)
+    runtime.enable_compilation_cache(cache_dir)
+
+
+def cmd_validate(args) -> None:
+    from sam_bench.config import expand_cells, load_config
+
+    config = load_config(args.config)
+    cells = expand_cells(config)
+    print(f"{args.config}: valid; {len(cells)} cells in {len(config['grids'])} grid(s)")
+
+
+def cmd_cells(args) -> None:
+    from sam_bench.config import expand_cells, load_config
+
+    cells = expand_cells(load_config(args.config))
+    if args.json:
+        print(json.dumps(cells, indent=1))
+        return
+    for cell in cells:
+        print(cell["cell_id"])
+
+
+def cmd_synthesize(args) -> None:
+    from sam_bench.data.synthetic import write_synthetic_suite
+    from sam_bench.io import write_json_atomic
+
+    sizes = write_synthetic_suite(args.root, seed=args.seed)
+    write_json_atomic(Path(args.root) / "suite.json", {"seed": args.seed, "sizes": sizes})
+    print(f"synthetic suite (seed {args.seed}) written to {args.root}: {sizes}")
+
+
+def cmd_pretrain(args) -> None:
+    _setup(args.threads, args.compilation_cache)
+    from sam_bench.config import data_root, load_config, pretrain_id
+    from sam_bench.train.pretrain import run_pretrain
+
+    if args.config_json:
+        from sam_bench.config import validate_config
+
+        config = validate_config(json.loads(args.config_json))
+    else:
+        config = load_config(args.config)
+    out = Path(config["results_dir"]) / "pretrain" / pretrain_id(config)
+    run_pretrain(config["pretrain"], corpus=Path(data_root(config)) / "corpus" / "pretrain.txt", out_dir=out,
+                 progress=not args.no_progress)
+    print(out / "pretrain.json")
+
+
+def cmd_run_cell(args) -> None:
+    _setup(args.threads, args.compilation_cache)
+    from sam_bench.train.finetune import run_cell
+
+    cell = json.loads(args.cell) if args.cell else json.loads(Path(args.cell_file).read_text())
+    out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
+    result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after)
+    if result is None:
+        print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
+        sys.exit(3)
+    print(out / "result.json")
+
+
+def cmd_aggregate(args) -> None:
+    from sam_bench.report.aggregate import collect_results, write_summary
+
+    paths = [Path(p) for p in args.results]
+    rows, cells = collect_results(paths)
+    write_summary(rows, cells, args.out)
+    print(f"{len(rows)} rows from {len(cells)} cells → {args.out}")
+
+
+def cmd_report(args) -> None:
+    from sam_bench.report.pdf import build_report
+
+    meta = json.loads(args.meta) if args.meta else {}
+    path = build_report(args.summary, args.out, title=args.title, meta=meta)
+    print(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sam-bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate a config and count its cells")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("cells", help="list the cells of a config")
+    p.add_argument("config")
+    p.add_argument("--json", action="store_true", help="print the full cell specs")
+    p.set_defaults(func=cmd_cells)
+
+    p = sub.add_parser("synthesize", help="write the synthetic task suite and pretraining corpus")
+    p.add_argument("--root", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_synthesize)
+
+    for name, func, help_text in (("pretrain", cmd_pretrain, "train the vocabulary and pretrain the model"),
+                                  ("run-cell", cmd_run_cell, "fine-tune one cell (resumes from its checkpoint)")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--threads", type=int, default=None, help="CPU threads for this job (default: all)")
+        p.add_argument("--compilation-cache", default=None, help="directory for XLA's persistent cache")
+        p.add_argument("--no-progress", action="store_true")
+        p.set_defaults(func=func)
+        if name == "pretrain":
+            group = p.add_mutually_exclusive_group(required=True)
+            group.add_argument("--config", help="a config file")
+            group.add_argument("--config-json", help="a validated config as JSON (what the workflow passes)")
+        else:
+            group = p.add_mutually_exclusive_group(required=True)
+            group.add_argument("--cell", help="the cell spec as JSON")
+            group.add_argument("--cell-file", help="a file holding the cell spec")
+            p.add_argument("--stop-after", type=int, default=None,
+                           help="stop (exit 3) after the first checkpoint at or past this step; for testing resume")
+
+    p = sub.add_parser("aggregate", help="collect result.json files into summary tables")
+    p.add_argument("results", nargs="+")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("report", help="regenerate tables, figures and the PDF from a summary")
+    p.add_argument("--summary", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--title", default="sam-bench report")
+    p.add_argument("--meta", default=None, help="JSON with extra facts for the title page")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ConfigError as err:
+        print(f"sam-bench: error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Experiment configs: load, validate before any compute, and expand into frozen cells.
+
+A cell is one fine-tuning job: (model, init, task or mixture, subsample rate and seed,
+optimizer recipe, ρ, training seed) plus the shared fine-tuning settings. Its id is a
+readable slug plus a short hash of the whole cell, so a changed setting is a new cell and
+never overwrites a finished one.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sam_bench.errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+DEFAULTS: dict[str, Any] = {
+    "results_dir": "results",
+    "report_dir": "reports/build",
+    "threads_per_cell": 1,
+    "data": {"root": None, "synthetic_seed": 0},
+    "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64, "target_length": 24,
+                 "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
+    "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1},
+}
+GRID_DEFAULTS = {"init": ["pretrained"], "subsample_seed": [0], "rho": [None]}
+
+
+def _merge(defaults: dict, given: dict) -> dict:
+    out = copy.deepcopy(defaults)
+    for key, value in given.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _path(parts) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "<config>"
+
+
+def _schema_problems(config: dict) -> list[str]:
+    import jsonschema
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        problems.append(f"{_path(error.absolute_path)}: {error.message}")
+    return problems
+
+
+def _registry_problems(config: dict) -> list[str]:
+    from sam_bench.models import NAMED_CONFIGS
+    from sam_bench.optim import parse_recipe
+    from sam_bench.tasks import MIXTURES, TASKS
+
+    problems = []
+    models = sorted(NAMED_CONFIGS)
+    if config["pretrain"]["model"] not in NAMED_CONFIGS:
+        problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {models}")
+    tasks = sorted(TASKS) + sorted(MIXTURES)
+    batch = config["finetune"]["batch_size"]
+    if config["data"]["source"] == "local" and not config["data"].get("root"):
+        problems.append("data.root: source 'local' needs the directory of the official release files")
+    for g, grid in enumerate(config["grids"]):
+        for i, model in enumerate(grid["model"]):
+            if model not in NAMED_CONFIGS:
+                problems.append(f"grids[{g}].model[{i}]: unknown model {model!r}; valid: {models}")
+            elif "pretrained" in grid.get("init", ["pretrained"]) and model != config["pretrain"]["model"]:
+                problems.append(f"grids[{g}].model[{i}]: init 'pretrained' needs the workflow-pretrained model "
+                                f"{config['pretrain']['model']!r}, got {model!r}")
+        for i, task in enumerate(grid["task"]):
+            if task not in tasks:
+                problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
+        for i, spec in enumerate(grid["optimizer"]):
+            try:
+                recipe = parse_recipe(spec)
+                for rho in grid.get("rho", [None]):
+                    (recipe.with_rho(rho) if rho is not None else recipe).validate(batch)
+            except ConfigError as err:
+                problems.append(f"grids[{g}].optimizer[{i}]: {err}")
+    return problems
+
+
+def validate_config(config: dict) -> dict:
+    """Return the config with defaults filled in, or raise ConfigError listing every problem."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"a config must be a mapping, got {type(config).__name__}")
+    problems = _schema_problems(config)
+    if not problems:
+        config = _merge(DEFAULTS, config)
+        config["grids"] = [{**GRID_DEFAULTS, **grid} for grid in config["grids"]]
+        problems = _schema_problems(config) or _registry_problems(config)
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+    return config
+
+
+def load_config(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    try:
+        return validate_config(config)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def short_hash(obj: Any, length: int = 8) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:length]
+
+
+def data_root(config: dict) -> str:
+    data = config["data"]
+    if data["source"] == "synthetic":
+        return f"{config['results_dir']}/data/synthetic-seed{data['synthetic_seed']}"
+    return data["root"]
+
+
+def pretrain_id(config: dict) -> str:
+    spec = {"pretrain": config["pretrain"], "synthetic_seed": config["data"]["synthetic_seed"]}
+    return f"{config['pretrain']['model']}-{short_hash(spec)}"
+
+
+def expand_cells(config: dict) -> list[dict]:
+    """Every cell of every grid, in a stable order; ρ applies to sharpness-aware recipes only."""
+    from sam_bench.optim import parse_recipe
+
+    cells, seen = [], set()
+    for grid in config["grids"]:
+        axes = itertools.product(grid["model"], grid["init"], grid["task"], grid["subsample_rate"],
+                                 grid["subsample_seed"], grid["optimizer"], grid["seed"])
+        for model, init, task, rate, sub_seed, spec, seed in axes:
+            recipe = parse_recipe(spec)
+            rhos = grid["rho"] if recipe.variant else [None]
+            for rho in rhos:
+                r = recipe.with_rho(rho) if rho is not None else recipe
+                cell = {
+                    "experiment": config["experiment"], "grid": grid["name"], "model": model, "init": init,
+                    # the vocabulary always comes from the pretraining step; the weights only for init=pretrained
+                    "pretrain_id": pretrain_id(config),
+                    "task": task, "source": config["data"]["source"], "data_root": data_root(config),
+                    "subsample_rate": float(rate), "subsample_seed": sub_seed,
+                    "optimizer": r.canonical(), "method": r.method, "base_optimizer": r.base, "rho": r.rho,
+                    "seed": seed, "finetune": config["finetune"], "results_dir": config["results_dir"],
+                }
+                cell["cell_id"] = cell_id(cell)
+                if cell["cell_id"] in seen:  # the same cell named by two grids runs once
+                    continue
+                seen.add(cell["cell_id"])
+                cells.append(cell)
+    return cells
+
+
+def cell_id(cell: dict) -> str:
+    # where results live and which grid named the cell do not change what the cell computes
+    body = {k: v for k, v in cell.items() if k not in ("cell_id", "grid", "results_dir")}
+    rho = "" if cell["rho"] is None else f"{cell['rho']:g}"
+    slug = (f"{cell['model']}-{cell['task']}-{cell['init'][:3]}-r{cell['subsample_rate']:g}"
+            f"-{cell['method']}{rho}-s{cell['seed']}")
+    return f"{slug}-{short_hash(body)}"

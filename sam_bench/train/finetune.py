@@ -1,0 +1,204 @@
+"""One fine-tuning cell: data, model, optimizer recipe, the jitted step, evaluation,
+best value per task-metric pair, checkpoints and resume.
+
+Everything random comes from explicit seeds: the batch at step t is a function of
+(seed, t) and the dropout key of step t is fold_in(seed, t), so a cell resumed from its
+last checkpoint computes exactly what an uninterrupted run computes.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+from tqdm.auto import tqdm
+
+from sam_bench.data.batching import TokenizedSplit, batch_at_step, eval_batches, tokenize
+from sam_bench.data.subsample import subsample_indices
+from sam_bench.data.tokenizer import Vocabulary
+from sam_bench.errors import ConfigError
+from sam_bench.io import read_json, write_json_atomic
+from sam_bench.models import T5Config, apply, greedy_decode, init_params, shift_right, token_cross_entropy
+from sam_bench.optim import parse_recipe
+from sam_bench.tasks import get_task, task_names
+from sam_bench.train.checkpoint import TrainStateCheckpoints, load_params
+
+ROW_PAPER = "sam-bench"
+
+
+@dataclass
+class TaskData:
+    name: str
+    task: object
+    examples: list  # raw validation records, for scoring
+    split: TokenizedSplit
+
+
+def load_cell_data(cell: dict, vocab: Vocabulary):
+    """Training mixture (each task subsampled) and per-task validation sets."""
+    ft = cell["finetune"]
+    train_pairs, validation = [], []
+    for index, name in enumerate(task_names(cell["task"])):
+        task = get_task(name)
+        records = task.load(cell["data_root"], "train")
+        keep = subsample_indices(len(records), cell["subsample_rate"], cell["subsample_seed"])
+        train_pairs += [{**task.preprocess(records[i]), "task_index": index} for i in keep]
+        val_records = task.load(cell["data_root"], "validation")
+        val_pairs = [{**task.preprocess(r), "task_index": index} for r in val_records]
+        validation.append(TaskData(name, task, val_records,
+                                   tokenize(val_pairs, vocab, ft["max_input_length"], ft["max_target_length"])))
+    train = tokenize(train_pairs, vocab, ft["max_input_length"], ft["max_target_length"])
+    return train, validation
+
+
+def pretrain_dir(cell: dict) -> Path:
+    return Path(cell["results_dir"]) / "pretrain" / cell["pretrain_id"]
+
+
+def load_model(cell: dict):
+    """(graphdef, params, vocab, config): workflow-pretrained weights, or a random init."""
+    source = pretrain_dir(cell)
+    meta_path = source / "pretrain.json"
+    if not meta_path.exists():
+        raise ConfigError(f"cell {cell['cell_id']} needs the pretraining output {meta_path}; "
+                          f"run `sam-bench pretrain` (the workflow does this first)")
+    meta = read_json(meta_path)
+    vocab = Vocabulary(source / meta["vocab_file"])
+    config = T5Config(**{**meta["model_config"], "dropout_rate": cell["finetune"]["dropout_rate"]})
+    graphdef, params = init_params(config, seed=cell["seed"])
+    if cell["init"] == "pretrained":
+        pure = load_params(source / "params", like=nnx.to_pure_dict(params))
+        nnx.replace_by_pure_dict(params, pure)
+    return graphdef, params, vocab, config
+
+
+def make_loss_fn(graphdef):
+    def loss_fn(params, batch, dropout_key):
+        logits = apply(graphdef, params, batch["inputs"], shift_right(batch["targets"]), dropout_key=dropout_key)
+        return token_cross_entropy(logits, batch["targets"], batch["targets"] != 0)
+
+    return loss_fn
+
+
+def make_train_step(loss_fn, optimizer, gradient):
+    @jax.jit
+    def train_step(params, opt_state, batch, dropout_key):
+        loss, grads = gradient(loss_fn, params, batch, dropout_key)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return jax.tree.map(jnp.add, params, updates), opt_state, loss
+
+    return train_step
+
+
+def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int) -> dict:
+    """{(task, metric): value} from greedy decoding of each validation set."""
+    scores = {}
+    for data in validation:
+        predictions = []
+        for batch, n_real in eval_batches(data.split, batch_size):
+            ids = np.asarray(decode(params, batch["inputs"]))[:n_real]
+            predictions += [vocab.decode(row.tolist()) for row in ids]
+        for metric, value in data.task.score(data.examples, predictions).items():
+            scores[(data.name, metric)] = float(value)
+    return scores
+
+
+def best_per_metric(history: list[dict]) -> dict:
+    """The paper's protocol: the best checkpoint for each task-metric pair individually."""
+    best = {}
+    for entry in history:
+        key = (entry["task"], entry["metric"])
+        if key not in best or entry["value"] > best[key]["value"]:
+            best[key] = entry
+    return best
+
+
+def result_rows(cell: dict, best: dict) -> list[dict]:
+    rows = []
+    for (task, metric), entry in sorted(best.items()):
+        rows.append({
+            "paper": ROW_PAPER, "table": cell["experiment"], "model": cell["model"], "method": cell["method"],
+            "rho": cell["rho"], "hparam_name": None, "hparam_value": None,
+            "subsample_rate": cell["subsample_rate"], "task": task, "metric": metric, "value": entry["value"],
+            "split": "dev", "seed": cell["seed"], "step": entry["step"], "cell_id": cell["cell_id"],
+            "base_optimizer": cell["base_optimizer"], "init": cell["init"],
+            "subsample_seed": cell["subsample_seed"], "source": cell["source"], "mixture": cell["task"],
+        })
+    return rows
+
+
+def _check_cell_file(out_dir: Path, cell: dict) -> None:
+    path = out_dir / "cell.json"
+    if path.exists() and read_json(path) != cell:
+        raise ConfigError(f"{path} describes a different cell than {cell['cell_id']}; refusing to overwrite it")
+    write_json_atomic(path, cell)
+
+
+def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_after: int | None = None) -> dict | None:
+    """Fine-tune one cell; returns the result, or None when stopped early by `stop_after`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_cell_file(out_dir, cell)
+    ft = cell["finetune"]
+    recipe = parse_recipe(cell["optimizer"])
+    optimizer, gradient = recipe.build(ft["batch_size"])
+
+    graphdef, params, vocab, config = load_model(cell)
+    train, validation = load_cell_data(cell, vocab)
+    opt_state = optimizer.init(params)
+    loss_fn = make_loss_fn(graphdef)
+    train_step = make_train_step(loss_fn, optimizer, gradient)
+    decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
+
+    checkpoints = TrainStateCheckpoints(out_dir / "checkpoint")
+    start, history, step_seconds, losses = 0, [], [], []
+    restored = checkpoints.restore((params, opt_state))
+    if restored is not None:
+        start, (params, opt_state), meta = restored
+        history, step_seconds, losses = meta["history"], meta["step_seconds"], meta["losses"]
+
+    base_key = jax.random.key(cell["seed"])
+    wall_start = time.perf_counter()
+    bar = tqdm(total=ft["steps"], initial=start, desc=cell["cell_id"][:48], disable=not progress,
+               mininterval=2.0, dynamic_ncols=True)
+    for step in range(start, ft["steps"]):
+        batch = batch_at_step(train, ft["batch_size"], cell["seed"], step)
+        t0 = time.perf_counter()
+        params, opt_state, loss = train_step(params, opt_state, batch, jax.random.fold_in(base_key, step))
+        loss = float(loss)  # waits for the step to finish, so the timing is real
+        step_seconds.append(time.perf_counter() - t0)
+        losses.append(loss)
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"cell {cell['cell_id']}: loss is {loss} at step {step}")
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+        done = step + 1
+        if done % ft["eval_every"] == 0 or done == ft["steps"]:
+            scores = evaluate(decode, params, validation, vocab, ft["eval_batch_size"])
+            history += [{"step": done, "task": t, "metric": m, "value": v} for (t, m), v in sorted(scores.items())]
+            with open(out_dir / "log.jsonl", "a") as log:
+                log.write(json.dumps({"step": done, "train_loss": float(np.mean(losses[-ft["eval_every"]:])),
+                                      "scores": {f"{t}/{m}": v for (t, m), v in scores.items()}}) + "\n")
+            checkpoints.save(done, (params, opt_state),
+                             {"history": history, "step_seconds": step_seconds, "losses": losses})
+            if stop_after is not None and done >= stop_after and done < ft["steps"]:
+                bar.close()
+                return None
+    bar.close()
+
+    timed = step_seconds[1:] or step_seconds  # the first step includes compilation
+    result = {
+        "cell": cell,
+        "rows": result_rows(cell, best_per_metric(history)),
+        "curve": history,
+        "timing": {"steps": ft["steps"], "seconds_per_step": float(np.median(timed)),
+                   "first_step_seconds": float(step_seconds[0]), "wall_seconds": time.perf_counter() - wall_start,
+                   "train_examples": int(len(train.inputs)), "final_train_loss": float(np.mean(losses[-ft["eval_every"]:]))},
+    }
+    write_json_atomic(out_dir / "result.json", result)
+    return result

@@ -1,0 +1,14 @@
+# One job per cell. Each job gets `threads_per_cell` threads; Snakemake never runs more
+# jobs than --cores allows, so jobs do not oversubscribe the CPU. An interrupted cell
+# resumes from its last checkpoint when the workflow is run again.
+
+rule finetune:
+    input:
+        lambda wildcards: f"{RESULTS}/pretrain/{CELLS[wildcards.cell]['pretrain_id']}/pretrain.json",
+    output:
+        f"{RESULTS}/cells/{{cell}}/result.json",
+    threads: CONFIG.get("threads_per_cell", 1)
+    params:
+        cell=lambda wildcards: json.dumps(CELLS[wildcards.cell]),
+    shell:
+        "sam-bench run-cell --cell {params.cell:q} --threads {threads} --compilation-cache {JAX_CACHE}"
