@@ -78,16 +78,28 @@ def cmd_run_cell(args) -> None:
 def cmd_aggregate(args) -> None:
     from sam_bench.report.aggregate import collect_results, write_summary
 
-    paths = [Path(p) for p in args.results]
-    rows, cells = collect_results(paths)
+    rows, cells = collect_results([Path(p) for p in args.results])
+    if rows.empty:
+        raise ConfigError(f"no result rows found in {args.results}")
     write_summary(rows, cells, args.out)
     print(f"{len(rows)} rows from {len(cells)} cells → {args.out}")
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+        return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def cmd_report(args) -> None:
     from sam_bench.report.pdf import build_report
 
-    meta = json.loads(args.meta) if args.meta else {}
+    meta = {"git_commit": _git_commit(), **(json.loads(args.meta) if args.meta else {})}
     path = build_report(args.summary, args.out, title=args.title, meta=meta)
     print(path)
 

@@ -25,11 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "report_dir": "reports/build",
     "threads_per_cell": 1,
     "data": {"root": None, "synthetic_seed": 0},
-    "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64, "target_length": 24,
+    "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
                  "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
     "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1},
 }
-GRID_DEFAULTS = {"init": ["pretrained"], "subsample_seed": [0], "rho": [None]}
+GRID_DEFAULTS = {"init": ["pretrained"], "subsample_seed": [0]}
 
 
 def _merge(defaults: dict, given: dict) -> dict:
@@ -144,7 +144,7 @@ def expand_cells(config: dict) -> list[dict]:
                                  grid["subsample_seed"], grid["optimizer"], grid["seed"])
         for model, init, task, rate, sub_seed, spec, seed in axes:
             recipe = parse_recipe(spec)
-            rhos = grid["rho"] if recipe.variant else [None]
+            rhos = grid.get("rho", [None]) if recipe.variant else [None]  # no ρ axis: the recipe's own ρ
             for rho in rhos:
                 r = recipe.with_rho(rho) if rho is not None else recipe
                 cell = {

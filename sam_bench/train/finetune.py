@@ -19,13 +19,12 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from sam_bench.data.batching import TokenizedSplit, batch_at_step, eval_batches, tokenize
-from sam_bench.data.subsample import subsample_indices
 from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
 from sam_bench.models import T5Config, apply, greedy_decode, init_params, shift_right, token_cross_entropy
 from sam_bench.optim import parse_recipe
-from sam_bench.tasks import get_task, task_names
+from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 from sam_bench.train.checkpoint import TrainStateCheckpoints, load_params
 
 ROW_PAPER = "sam-bench"
@@ -40,20 +39,13 @@ class TaskData:
 
 
 def load_cell_data(cell: dict, vocab: Vocabulary):
-    """Training mixture (each task subsampled) and per-task validation sets."""
+    """Training mixture (each task subsampled, nested across rates) and per-task validation sets."""
     ft = cell["finetune"]
-    train_pairs, validation = [], []
-    for index, name in enumerate(task_names(cell["task"])):
-        task = get_task(name)
-        records = task.load(cell["data_root"], "train")
-        keep = subsample_indices(len(records), cell["subsample_rate"], cell["subsample_seed"])
-        train_pairs += [{**task.preprocess(records[i]), "task_index": index} for i in keep]
-        val_records = task.load(cell["data_root"], "validation")
-        val_pairs = [{**task.preprocess(r), "task_index": index} for r in val_records]
-        validation.append(TaskData(name, task, val_records,
-                                   tokenize(val_pairs, vocab, ft["max_input_length"], ft["max_target_length"])))
-    train = tokenize(train_pairs, vocab, ft["max_input_length"], ft["max_target_length"])
-    return train, validation
+    lengths = (ft["max_input_length"], ft["max_target_length"])
+    mixture = load_training_pairs(cell["task"], cell["data_root"], cell["subsample_rate"], cell["subsample_seed"])
+    validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
+                  for name, (examples, pairs) in load_eval_sets(cell["task"], cell["data_root"]).items()]
+    return tokenize(mixture.pairs, vocab, *lengths), validation, mixture
 
 
 def pretrain_dir(cell: dict) -> Path:
@@ -149,7 +141,7 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
     optimizer, gradient = recipe.build(ft["batch_size"])
 
     graphdef, params, vocab, config = load_model(cell)
-    train, validation = load_cell_data(cell, vocab)
+    train, validation, mixture = load_cell_data(cell, vocab)
     opt_state = optimizer.init(params)
     loss_fn = make_loss_fn(graphdef)
     train_step = make_train_step(loss_fn, optimizer, gradient)
@@ -194,6 +186,8 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
     timed = step_seconds[1:] or step_seconds  # the first step includes compilation
     result = {
         "cell": cell,
+        "data": {"train_examples": {t: int(len(i)) for t, i in mixture.indices.items()},
+                 "full_sizes": mixture.full_sizes, "fingerprints": mixture.fingerprints},
         "rows": result_rows(cell, best_per_metric(history)),
         "curve": history,
         "timing": {"steps": ft["steps"], "seconds_per_step": float(np.median(timed)),

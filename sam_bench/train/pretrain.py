@@ -19,7 +19,7 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from sam_bench.data.span_corruption import corrupted_lengths, span_corrupt
+from sam_bench.data.span_corruption import corpus_chunks, random_spans_helper, span_corruption_batch_at_step
 from sam_bench.data.tokenizer import Vocabulary, train_sentencepiece
 from sam_bench.errors import ConfigError
 from sam_bench.io import write_json_atomic
@@ -36,40 +36,6 @@ def padded_vocab_size(size: int, multiple: int = 128) -> int:
     return -(-size // multiple) * multiple
 
 
-def raw_chunk_length(input_length: int, target_length: int, density: float, mean_span: float) -> int:
-    """The longest raw chunk whose corrupted inputs and targets (each + EOS) fit the lengths."""
-    length = 2
-    while True:
-        inputs, targets = corrupted_lengths(length + 1, density, mean_span)
-        if inputs + 1 > input_length or targets + 1 > target_length:
-            return length
-        length += 1
-
-
-def corpus_chunks(corpus: Path, vocab: Vocabulary, length: int) -> np.ndarray:
-    """The corpus as one token stream (documents separated by EOS) cut into fixed chunks."""
-    stream: list[int] = []
-    for line in corpus.read_text().splitlines():
-        if line.strip():
-            stream += vocab.encode(line) + [vocab.eos_id]
-    n = len(stream) // length
-    if n == 0:
-        raise ConfigError(f"corpus {corpus} is too small: {len(stream)} tokens for chunks of {length}")
-    return np.asarray(stream[: n * length], dtype=np.int32).reshape(n, length)
-
-
-def pretraining_batch(chunks: np.ndarray, vocab: Vocabulary, spec: dict, step: int) -> dict:
-    rng = np.random.default_rng([spec["seed"], step])
-    inputs = np.zeros((spec["batch_size"], spec["input_length"]), np.int32)
-    targets = np.zeros((spec["batch_size"], spec["target_length"]), np.int32)
-    for row, index in enumerate(rng.integers(0, len(chunks), spec["batch_size"])):
-        x, y = span_corrupt(chunks[index], rng, vocab.sentinel_id, spec["noise_density"],
-                            spec["mean_noise_span_length"])
-        inputs[row, : len(x) + 1] = [*x, vocab.eos_id]
-        targets[row, : len(y) + 1] = [*y, vocab.eos_id]
-    return {"inputs": inputs, "targets": targets}
-
-
 def run_pretrain(spec: dict, corpus: Path, out_dir: Path, progress: bool = True) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -84,9 +50,10 @@ def run_pretrain(spec: dict, corpus: Path, out_dir: Path, progress: bool = True)
     opt_state = optimizer.init(params)
     train_step = make_train_step(make_loss_fn(graphdef), optimizer, standard_gradient)
 
-    length = raw_chunk_length(spec["input_length"], spec["target_length"], spec["noise_density"],
-                              spec["mean_noise_span_length"])
-    chunks = corpus_chunks(Path(corpus), vocab, length)
+    # T5's rule: the longest raw chunk whose corrupted inputs fit input_length
+    length, target_length = random_spans_helper(spec["input_length"], spec["noise_density"],
+                                                spec["mean_noise_span_length"])
+    chunks = corpus_chunks(corpus, vocab, length)
     checkpoints = TrainStateCheckpoints(out_dir / "checkpoint")
     start, curve = 0, []
     restored = checkpoints.restore((params, opt_state))
@@ -97,7 +64,9 @@ def run_pretrain(spec: dict, corpus: Path, out_dir: Path, progress: bool = True)
     key, losses = jax.random.key(spec["seed"]), []
     bar = tqdm(range(start, spec["steps"]), desc="pretrain", disable=not progress, mininterval=2.0)
     for step in bar:
-        batch = pretraining_batch(chunks, vocab, spec, step)
+        batch = span_corruption_batch_at_step(chunks, spec["batch_size"], spec["seed"], step, vocab.vocab_size,
+                                              spec["input_length"], target_length, spec["noise_density"],
+                                              spec["mean_noise_span_length"])
         params, opt_state, loss = train_step(params, opt_state, batch, jax.random.fold_in(key, step))
         losses.append(float(loss))
         if (step + 1) % 100 == 0 or step + 1 == spec["steps"]:

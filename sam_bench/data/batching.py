@@ -1,0 +1,146 @@
+"""Tokenise text-to-text pairs into fixed-shape arrays, and the step -> batch map.
+
+Conventions (T5): EOS (id 1) is appended to inputs and targets; a sequence longer than
+the maximum length is truncated *keeping* its EOS (the first ``max_len - 1`` tokens,
+then EOS); padding is 0. Arrays are int32.
+
+Data order is a pure function of (seed, step): the training stream is the
+concatenation of epoch permutations, epoch ``k`` being
+``np.random.default_rng([seed, k]).permutation(N)``, and batch ``t`` is
+``stream[t * B : (t + 1) * B]``. A resumed run therefore sees exactly the batches an
+uninterrupted run would, and every epoch visits every example once (a batch may
+straddle two epochs, and N < B simply takes several epochs per batch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from sam_bench.data.tokenizer import EOS_ID, PAD_ID
+
+__all__ = [
+    "TokenizedSplit",
+    "pack_ids",
+    "tokenize",
+    "indices_at_step",
+    "batch_at_step",
+    "eval_batches",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizedSplit:
+    """inputs int32 [N, L_in], targets int32 [N, L_t] (EOS-terminated, 0-padded), task_index int32 [N]."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    task_index: np.ndarray
+
+    def __post_init__(self):
+        n = self.inputs.shape[0]
+        if self.targets.shape[0] != n or self.task_index.shape[0] != n:
+            raise ValueError(
+                f"row counts differ: inputs {self.inputs.shape}, targets {self.targets.shape}, "
+                f"task_index {self.task_index.shape}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.inputs.shape[0])
+
+    def take(self, indices) -> "TokenizedSplit":
+        """The rows ``indices`` (e.g. a subsample), in that order."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return TokenizedSplit(self.inputs[idx], self.targets[idx], self.task_index[idx])
+
+    def as_batch(self) -> dict[str, np.ndarray]:
+        return {"inputs": self.inputs, "targets": self.targets, "task_index": self.task_index}
+
+    @staticmethod
+    def concatenate(splits: Sequence["TokenizedSplit"]) -> "TokenizedSplit":
+        """Row-wise concatenation (all splits must share the sequence lengths)."""
+        return TokenizedSplit(
+            np.concatenate([s.inputs for s in splits]),
+            np.concatenate([s.targets for s in splits]),
+            np.concatenate([s.task_index for s in splits]),
+        )
+
+
+def pack_ids(sequences: Sequence[Sequence[int]], max_length: int, eos_id: int = EOS_ID) -> np.ndarray:
+    """[N, max_length] int32: each sequence + EOS, truncated keeping the EOS, 0-padded."""
+    if max_length < 1:
+        raise ValueError(f"max_length must be >= 1, got {max_length}")
+    out = np.full((len(sequences), max_length), PAD_ID, dtype=np.int32)
+    for row, ids in enumerate(sequences):
+        k = min(len(ids), max_length - 1)
+        if k:
+            out[row, :k] = ids[:k]
+        out[row, k] = eos_id
+    return out
+
+
+def tokenize(pairs: Sequence[dict], vocab, max_input_length: int, max_target_length: int) -> TokenizedSplit:
+    """Tokenise [{"inputs": str, "targets": str, "task_index": int}] (task_index defaults to 0)."""
+    inputs = vocab.encode_batch([p["inputs"] for p in pairs])
+    targets = vocab.encode_batch([p["targets"] for p in pairs])
+    task_index = np.array([int(p.get("task_index", 0)) for p in pairs], dtype=np.int32)
+    return TokenizedSplit(
+        pack_ids(inputs, max_input_length, vocab.eos_id),
+        pack_ids(targets, max_target_length, vocab.eos_id),
+        task_index,
+    )
+
+
+def _epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
+
+
+def indices_at_step(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
+    """Example indices of training batch ``step`` (a function of (n, batch_size, seed, step) only)."""
+    if n < 1:
+        raise ValueError(f"cannot batch an empty split (n={n})")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if step < 0:
+        raise ValueError(f"step must be >= 0, got {step}")
+    start = int(step) * int(batch_size)
+    stop = start + int(batch_size)
+    out = np.empty(batch_size, dtype=np.int64)
+    pos = start
+    while pos < stop:
+        epoch, offset = divmod(pos, n)
+        take = min(n - offset, stop - pos)
+        out[pos - start : pos - start + take] = _epoch_permutation(n, seed, epoch)[offset : offset + take]
+        pos += take
+    return out
+
+
+def batch_at_step(split: TokenizedSplit, batch_size: int, seed: int, step: int) -> dict[str, np.ndarray]:
+    """Training batch ``step``: {"inputs", "targets", "task_index"} int32 arrays with batch_size rows."""
+    idx = indices_at_step(len(split), batch_size, seed, step)
+    return {
+        "inputs": split.inputs[idx],
+        "targets": split.targets[idx],
+        "task_index": split.task_index[idx],
+    }
+
+
+def eval_batches(split: TokenizedSplit, batch_size: int) -> Iterator[tuple[dict[str, np.ndarray], int]]:
+    """Yield (batch, n_real) in file order; the last batch is padded with all-zero rows to
+    ``batch_size`` so every batch has one shape. Only the first ``n_real`` rows are real."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    n = len(split)
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        n_real = stop - start
+        batch = {}
+        for key, arr in (("inputs", split.inputs), ("targets", split.targets), ("task_index", split.task_index)):
+            part = arr[start:stop]
+            if n_real < batch_size:
+                pad = np.zeros((batch_size - n_real,) + arr.shape[1:], dtype=arr.dtype)
+                part = np.concatenate([part, pad])
+            batch[key] = part
+        yield batch, n_real

@@ -1,0 +1,513 @@
+"""A deterministic synthetic world, written in the real datasets' file formats.
+
+The world: ``n_entities`` invented countries with syllable-built names ("varotel"), each
+with one value for each of seven attributes drawn from small closed sets (capital city,
+main river, flag colour, national animal, founding century, number of provinces,
+language). Everything is lower case (like NQ-open questions), so the same word is the
+same token sequence in the corpus, in the questions and in the answers.
+
+From the world, ``write_synthetic_suite(root, seed)`` writes, under ``root``, the same
+layout as the real releases (so the same task loaders, preprocessing and metrics run on
+both)::
+
+    corpus/pretrain.txt                one document per line; EVERY fact of EVERY entity,
+                                       each stated in ``paraphrases_per_fact`` different
+                                       phrasings, mixed with filler sentences
+    nq_open/NQ-open.{train,dev}.jsonl  {"question", "answer": [..]}; split by ENTITY: dev
+                                       questions are about entities with no train question,
+                                       whose facts are only in the corpus
+    super_glue/CB/{train,val}.jsonl    {"premise", "hypothesis", "label", "idx"}
+    stsbenchmark/sts-{train,dev}.csv   tab-separated genre, file, year, id, score, s1, s2
+    synthetic_world.json               the world itself (entities, facts, entity split);
+                                       not part of any real layout, for diagnostics
+
+Train/dev of every task use disjoint entity sets (the same split for all tasks).
+
+Task construction:
+
+* NQ: one question per (entity, attribute, question phrasing): 2 phrasings per attribute.
+  River, century and province questions have two acceptable answers
+  (["kelva", "kelva river"], ["third century", "third"], ["seven", "7"]).
+* CB: the premise is one or two true fact sentences about an entity; the hypothesis
+  (no final period, like CB) restates one fact in a possibly different phrasing
+  (entailment), gives the same attribute another value (contradiction), or is neutral:
+  an attribute the premise does not mention (random value), or the premise's fact about
+  a different entity. Labels are drawn uniformly.
+* STS-B: pairs of fact sentences with a score the generator defines by category::
+
+      same entity, attribute, value, other phrasing   4.4-4.9  (same phrasing: 5.0)
+      same entity and attribute, other value          2.8-3.6
+      other entity, same attribute and value          2.0-2.8
+      same entity, other attribute                    1.2-2.0
+      other entity, same attribute, other value       0.6-1.2
+      other entity, other attribute                   0.0-0.6
+
+  Within a range, pairs written in the same phrasing score in the upper half, so the
+  score is mostly (not entirely) predictable from the text. Written with two decimals.
+
+Determinism: all randomness comes from ``np.random.default_rng`` streams derived from
+``seed``; the same seed gives byte-identical files. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "ATTRIBUTES",
+    "World",
+    "build_world",
+    "fact_sentence",
+    "answers_for",
+    "write_synthetic_suite",
+]
+
+
+# --------------------------------------------------------------------- the world
+@dataclasses.dataclass(frozen=True)
+class Attribute:
+    key: str
+    values: tuple[str, ...] | None  # None: values are generated names (see build_world)
+    statements: tuple[str, ...]  # {e} entity, {v} value, {d} digits of a number value
+    questions: tuple[str, ...]
+    answer_forms: tuple[str, ...] = ("{v}",)  # acceptable answers; the first is the target
+
+
+_NUMBER_WORDS = ("three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_DIGITS = {w: str(i + 3) for i, w in enumerate(_NUMBER_WORDS)}
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute(
+        "capital",
+        None,
+        (
+            "the capital of {e} is {v}.",
+            "{e} has its capital at {v}.",
+            "{v} is the capital city of {e}.",
+            "the government of {e} sits in {v}.",
+        ),
+        ("what is the capital of {e}", "which city is the capital of {e}"),
+    ),
+    Attribute(
+        "river",
+        None,
+        (
+            "the {v} river flows through {e}.",
+            "{e} lies along the {v} river.",
+            "the main river of {e} is the {v}.",
+            "boats on the {v} carry goods across {e}.",
+        ),
+        ("which river flows through {e}", "what is the main river of {e}"),
+        ("{v}", "{v} river"),
+    ),
+    Attribute(
+        "flag",
+        ("red", "blue", "green", "yellow", "white", "black", "orange", "purple"),
+        (
+            "the flag of {e} is {v}.",
+            "the {v} flag flies over {e}.",
+            "{v} is the colour of the flag of {e}.",
+            "people in {e} wave {v} flags on holidays.",
+        ),
+        ("what colour is the flag of {e}", "what is the colour of the {e} flag"),
+    ),
+    Attribute(
+        "animal",
+        ("fox", "wolf", "bear", "eagle", "owl", "deer", "horse", "lion", "hawk", "otter"),
+        (
+            "the national animal of {e} is the {v}.",
+            "the {v} is the symbol of {e}.",
+            "{e} chose the {v} as its national animal.",
+            "coins from {e} show the {v}.",
+        ),
+        ("what is the national animal of {e}", "which animal is the symbol of {e}"),
+    ),
+    Attribute(
+        "founded",
+        ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"),
+        (
+            "{e} was founded in the {v} century.",
+            "the founding of {e} dates to the {v} century.",
+            "{e} has existed since the {v} century.",
+            "in the {v} century settlers founded {e}.",
+        ),
+        ("in which century was {e} founded", "when was {e} founded"),
+        ("{v} century", "{v}"),
+    ),
+    Attribute(
+        "provinces",
+        _NUMBER_WORDS,
+        (
+            "{e} is divided into {v} provinces.",
+            "there are {d} provinces in {e}.",
+            "{e} has {v} provinces.",
+            "the {d} provinces of {e} each elect a governor.",
+        ),
+        ("how many provinces does {e} have", "how many provinces are there in {e}"),
+        ("{v}", "{d}"),
+    ),
+    Attribute(
+        "language",
+        None,
+        (
+            "the people of {e} speak {v}.",
+            "{v} is the main language of {e}.",
+            "most people in {e} speak {v}.",
+            "schools in {e} teach in {v}.",
+        ),
+        ("what language is spoken in {e}", "what is the main language of {e}"),
+    ),
+)
+_ATTR = {a.key: a for a in ATTRIBUTES}
+
+# Filler sentences: no attribute facts. Some name the entity; some carry digits, a colon
+# and the words of the task prefixes and labels, so that a tokenizer trained on the
+# corpus alone covers every character of the task texts ("stsb sentence1: ... 3.4",
+# "cb hypothesis: ... premise: ...", "nq question: ...", "contradiction") without <unk>.
+_FILLERS = (
+    "{e} is known for its busy markets.",
+    "travellers often visit {e} in spring.",
+    "the winters in {e} are long and cold.",
+    "many old stories are told about {e}.",
+    "the roads of {e} are narrow and old.",
+    "visitors say the food is good.",
+    "the weather is mild for most of the year.",
+    "farmers grow grain in the valleys.",
+    "note: this page was updated {n} times.",
+    "section {n}: trade and travel.",
+    "the census counted {x}.{y} thousand sheep.",
+    "record {n}: the harvest was {x}.{y} times larger than before.",
+    "the old question of trade is discussed in chapter {n}.",
+    "one hypothesis says the premise of the old maps is wrong.",
+    "scholars found a contradiction in sentence {n} of the neutral report.",
+    "the entailment of land passes from parents to children.",
+)
+
+_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z")
+_VOWELS = ("a", "e", "i", "o", "u")
+_CODAS = ("n", "r", "l", "s")
+
+
+@dataclasses.dataclass(frozen=True)
+class World:
+    seed: int
+    entities: tuple[str, ...]  # in generation order
+    facts: dict[str, dict[str, str]]  # entity -> attribute -> value
+    values: dict[str, tuple[str, ...]]  # attribute -> closed value set
+    train_entities: tuple[str, ...]
+    dev_entities: tuple[str, ...]
+
+
+def _name(rng: np.random.Generator, n_syllables: int, coda: bool) -> str:
+    parts = [_ONSETS[rng.integers(len(_ONSETS))] + _VOWELS[rng.integers(len(_VOWELS))] for _ in range(n_syllables)]
+    name = "".join(parts)
+    if coda:
+        name += _CODAS[rng.integers(len(_CODAS))]
+    return name
+
+
+def _unique_names(rng, count: int, taken: set[str], make) -> tuple[str, ...]:
+    out: list[str] = []
+    while len(out) < count:
+        name = make(rng)
+        if name not in taken:
+            taken.add(name)
+            out.append(name)
+    return tuple(out)
+
+
+def _template_words() -> set[str]:
+    words: set[str] = set()
+    texts = [t for a in ATTRIBUTES for t in a.statements + a.questions + a.answer_forms] + list(_FILLERS)
+    for a in ATTRIBUTES:
+        texts.extend(a.values or ())
+    for t in texts:
+        words.update(re.findall(r"[a-z]+", t))
+    return words
+
+
+def build_world(
+    seed: int = 0,
+    n_entities: int = 100,
+    dev_entity_fraction: float = 0.2,
+    n_cities: int = 16,
+    n_rivers: int = 12,
+    n_languages: int = 8,
+) -> World:
+    """Invent entities and their facts; split the entities into train and dev."""
+    if n_entities < 10:
+        raise ValueError(f"n_entities must be >= 10, got {n_entities}")
+    if not 0.0 < dev_entity_fraction < 1.0:
+        raise ValueError(f"dev_entity_fraction must be in (0, 1), got {dev_entity_fraction}")
+    rng = np.random.default_rng([seed, 0])
+    taken = _template_words()
+    entities = _unique_names(rng, n_entities, taken, lambda r: _name(r, 3, bool(r.integers(2))))
+    values = {
+        "capital": _unique_names(rng, n_cities, taken, lambda r: _name(r, 2, True)),
+        "river": _unique_names(rng, n_rivers, taken, lambda r: _name(r, 2, False)),
+        "language": _unique_names(rng, n_languages, taken, lambda r: _name(r, 2, False) + "ish"),
+    }
+    for a in ATTRIBUTES:
+        if a.values is not None:
+            values[a.key] = a.values
+    facts = {
+        e: {a.key: values[a.key][rng.integers(len(values[a.key]))] for a in ATTRIBUTES} for e in entities
+    }
+    order = rng.permutation(n_entities)
+    n_dev = max(1, int(round(n_entities * dev_entity_fraction)))
+    dev = tuple(entities[i] for i in sorted(order[:n_dev]))
+    train = tuple(entities[i] for i in sorted(order[n_dev:]))
+    return World(seed, entities, facts, values, train, dev)
+
+
+# ----------------------------------------------------------------- sentence makers
+def _fill(template: str, entity: str, value: str) -> str:
+    return template.format(e=entity, v=value, d=_DIGITS.get(value, value))
+
+
+def fact_sentence(entity: str, attr: str, value: str, template: int) -> str:
+    """A statement of (entity, attr, value) in phrasing number ``template``."""
+    return _fill(_ATTR[attr].statements[template], entity, value)
+
+
+def answers_for(attr: str, value: str) -> list[str]:
+    """Acceptable answers to a question about (attr, value); the first is the training target."""
+    return [_fill(form, "", value) for form in _ATTR[attr].answer_forms]
+
+
+def _other_value(rng, world: World, attr: str, value: str) -> str:
+    choices = [v for v in world.values[attr] if v != value]
+    return choices[rng.integers(len(choices))]
+
+
+def _pick(rng, seq):
+    return seq[rng.integers(len(seq))]
+
+
+# -------------------------------------------------------------------------- corpus
+def _filler(rng, entity: str) -> str:
+    t = _pick(rng, _FILLERS)
+    return t.format(e=entity, n=int(rng.integers(2, 100)), x=int(rng.integers(1, 10)), y=int(rng.integers(0, 10)))
+
+
+def make_corpus(world: World, paraphrases_per_fact: int, rng) -> list[str]:
+    """Documents: for each entity and paraphrase round, its facts (one phrasing per round,
+    a different phrasing each round) shuffled into documents of 2-4 facts plus 0-2 fillers."""
+    n_tpl = min(len(a.statements) for a in ATTRIBUTES)
+    if not 1 <= paraphrases_per_fact <= n_tpl:
+        raise ValueError(f"paraphrases_per_fact must be in [1, {n_tpl}], got {paraphrases_per_fact}")
+    docs: list[str] = []
+    for e in world.entities:
+        offset = int(rng.integers(n_tpl))
+        for r in range(paraphrases_per_fact):
+            sentences = [
+                fact_sentence(e, a.key, world.facts[e][a.key], (offset + r) % n_tpl) for a in ATTRIBUTES
+            ]
+            sentences = [sentences[i] for i in rng.permutation(len(sentences))]
+            while sentences:
+                k = int(rng.integers(2, 5))
+                doc, sentences = sentences[:k], sentences[k:]
+                for _ in range(int(rng.integers(0, 3))):
+                    doc.insert(int(rng.integers(len(doc) + 1)), _filler(rng, e))
+                docs.append(" ".join(doc))
+    return [docs[i] for i in rng.permutation(len(docs))]
+
+
+# ------------------------------------------------------------------------------ NQ
+def make_nq(world: World, entities) -> list[dict]:
+    out = []
+    for e in entities:
+        for a in ATTRIBUTES:
+            for q in a.questions:
+                out.append({"question": q.format(e=e), "answer": answers_for(a.key, world.facts[e][a.key])})
+    return out
+
+
+# ------------------------------------------------------------------------------ CB
+def make_cb(world: World, entities, n: int, rng) -> list[dict]:
+    n_tpl = len(ATTRIBUTES[0].statements)
+    keys = [a.key for a in ATTRIBUTES]
+    out = []
+    for idx in range(n):
+        e = _pick(rng, entities)
+        n_prem = int(rng.integers(1, 3))
+        prem_attrs = [keys[i] for i in rng.choice(len(keys), size=n_prem, replace=False)]
+        premise = " ".join(
+            fact_sentence(e, a, world.facts[e][a], int(rng.integers(n_tpl))) for a in prem_attrs
+        )
+        label = ("entailment", "contradiction", "neutral")[int(rng.integers(3))]
+        tpl = int(rng.integers(n_tpl))
+        a = _pick(rng, prem_attrs)
+        if label == "entailment":
+            hyp_e, hyp_a, hyp_v = e, a, world.facts[e][a]
+        elif label == "contradiction":
+            hyp_e, hyp_a, hyp_v = e, a, _other_value(rng, world, a, world.facts[e][a])
+        elif rng.random() < 0.65:  # neutral: an attribute the premise does not mention
+            hyp_a = _pick(rng, [k for k in keys if k not in prem_attrs])
+            hyp_e, hyp_v = e, _pick(rng, world.values[hyp_a])
+        else:  # neutral: the premise's fact, said of another entity
+            hyp_e = _pick(rng, [x for x in entities if x != e])
+            hyp_a, hyp_v = a, world.facts[e][a]
+        hypothesis = fact_sentence(hyp_e, hyp_a, hyp_v, tpl).rstrip(".")
+        out.append({"premise": premise, "hypothesis": hypothesis, "label": label, "idx": idx})
+    return out
+
+
+# ---------------------------------------------------------------------------- STS-B
+_STS_RANGES = {
+    "same": (4.4, 4.9),
+    "same_fact_other_value": (2.8, 3.6),
+    "other_entity_same_fact": (2.0, 2.8),
+    "same_entity_other_attr": (1.2, 2.0),
+    "other_entity_other_value": (0.6, 1.2),
+    "unrelated": (0.0, 0.6),
+}
+
+
+def make_stsb(world: World, entities, n: int, rng) -> list[tuple[str, str, float]]:
+    n_tpl = len(ATTRIBUTES[0].statements)
+    keys = [a.key for a in ATTRIBUTES]
+    cats = list(_STS_RANGES)
+    out = []
+    for _ in range(n):
+        cat = cats[int(rng.integers(len(cats)))]
+        e1 = _pick(rng, entities)
+        e2 = _pick(rng, [x for x in entities if x != e1])
+        a1 = _pick(rng, keys)
+        a2 = _pick(rng, [k for k in keys if k != a1])
+        v1 = world.facts[e1][a1]
+        t1 = int(rng.integers(n_tpl))
+        t2 = int(rng.integers(n_tpl))
+        if cat == "same":
+            pair = ((e1, a1, v1), (e1, a1, v1))
+        elif cat == "same_fact_other_value":
+            pair = ((e1, a1, v1), (e1, a1, _other_value(rng, world, a1, v1)))
+        elif cat == "other_entity_same_fact":
+            pair = ((e1, a1, v1), (e2, a1, v1))
+        elif cat == "same_entity_other_attr":
+            pair = ((e1, a1, v1), (e1, a2, world.facts[e1][a2]))
+        elif cat == "other_entity_other_value":
+            pair = ((e1, a1, v1), (e2, a1, _other_value(rng, world, a1, v1)))
+        else:
+            pair = ((e1, a1, v1), (e2, a2, world.facts[e2][a2]))
+        same_tpl = t1 == t2 and pair[0][1] == pair[1][1]
+        lo, hi = _STS_RANGES[cat]
+        if cat == "same" and same_tpl:
+            score = 5.0
+        else:
+            score = lo + (hi - lo) * (0.5 * float(same_tpl) + 0.5 * float(rng.random()))
+        s1 = fact_sentence(*pair[0], t1)
+        s2 = fact_sentence(*pair[1], t2)
+        if rng.random() < 0.5:
+            s1, s2 = s2, s1
+        out.append((s1, s2, round(score, 2)))
+    return out
+
+
+# ---------------------------------------------------------------------------- writing
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write to a unique temporary file next to ``path``, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+
+
+def _jsonl(records) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+def _sts_lines(rows, seed: int) -> str:
+    return "".join(
+        f"main-synthetic\tworld-s{seed}\tsynthetic\t{i:04d}\t{score:.2f}\t{s1}\t{s2}\n"
+        for i, (s1, s2, score) in enumerate(rows)
+    )
+
+
+def write_synthetic_suite(
+    root: str | Path,
+    seed: int = 0,
+    n_entities: int = 100,
+    dev_entity_fraction: float = 0.2,
+    paraphrases_per_fact: int = 3,
+    n_cb_train: int = 1200,
+    n_cb_dev: int = 250,
+    n_stsb_train: int = 1500,
+    n_stsb_dev: int = 300,
+) -> dict:
+    """Write the synthetic pretraining corpus and tasks under ``root``; return the sizes.
+
+    Returns {"cb": {"train": n, "validation": n}, "stsb": {...}, "natural_questions": {...},
+    "corpus": {"documents", "bytes", "fact_sentences"}, "world": {"entities",
+    "train_entities", "dev_entities", "words"}} where "words" counts the distinct words
+    of all written texts.
+    """
+    root = Path(root)
+    world = build_world(seed, n_entities, dev_entity_fraction)
+    # independent streams per product: changing one size does not reshuffle the others
+    corpus = make_corpus(world, paraphrases_per_fact, np.random.default_rng([seed, 1]))
+    nq_train = make_nq(world, world.train_entities)
+    nq_dev = make_nq(world, world.dev_entities)
+    cb_train = make_cb(world, world.train_entities, n_cb_train, np.random.default_rng([seed, 2]))
+    cb_dev = make_cb(world, world.dev_entities, n_cb_dev, np.random.default_rng([seed, 3]))
+    sts_train = make_stsb(world, world.train_entities, n_stsb_train, np.random.default_rng([seed, 4]))
+    sts_dev = make_stsb(world, world.dev_entities, n_stsb_dev, np.random.default_rng([seed, 5]))
+
+    corpus_text = "".join(d + "\n" for d in corpus)
+    files = {
+        "corpus/pretrain.txt": corpus_text,
+        "nq_open/NQ-open.train.jsonl": _jsonl(nq_train),
+        "nq_open/NQ-open.dev.jsonl": _jsonl(nq_dev),
+        "super_glue/CB/train.jsonl": _jsonl(cb_train),
+        "super_glue/CB/val.jsonl": _jsonl(cb_dev),
+        "stsbenchmark/sts-train.csv": _sts_lines(sts_train, seed),
+        "stsbenchmark/sts-dev.csv": _sts_lines(sts_dev, seed),
+        "synthetic_world.json": json.dumps(
+            {
+                "seed": seed,
+                "attributes": [a.key for a in ATTRIBUTES],
+                "values": {k: list(v) for k, v in world.values.items()},
+                "facts": world.facts,
+                "train_entities": list(world.train_entities),
+                "dev_entities": list(world.dev_entities),
+            },
+            indent=1,
+        )
+        + "\n",
+    }
+    for rel, text in files.items():
+        _atomic_write_text(root / rel, text)
+
+    texts = list(corpus)
+    texts += [r["question"] + " " + " ".join(r["answer"]) for r in nq_train + nq_dev]
+    texts += [" ".join((r["premise"], r["hypothesis"], r["label"])) for r in cb_train + cb_dev]
+    texts += [s1 + " " + s2 for s1, s2, _ in sts_train + sts_dev]
+    words = set(re.findall(r"[a-z]+", " ".join(texts)))
+    return {
+        "cb": {"train": len(cb_train), "validation": len(cb_dev)},
+        "stsb": {"train": len(sts_train), "validation": len(sts_dev)},
+        "natural_questions": {"train": len(nq_train), "validation": len(nq_dev)},
+        "corpus": {
+            "documents": len(corpus),
+            "bytes": len(corpus_text.encode("utf-8")),
+            "fact_sentences": len(world.entities) * len(ATTRIBUTES) * paraphrases_per_fact,
+        },
+        "world": {
+            "entities": len(world.entities),
+            "train_entities": len(world.train_entities),
+            "dev_entities": len(world.dev_entities),
+            "words": len(words),
+        },
+    }

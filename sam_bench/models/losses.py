@@ -1,0 +1,40 @@
+"""Token-level cross-entropy, kept apart from the network.
+
+Functional-SAM and other recipes need the logits themselves, so the model
+returns logits and the loss is a separate pure function.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+Array = jax.Array
+
+
+def _token_nll(logits: Array, targets: Array) -> Array:
+    """Negative log-likelihood of each target token, float32 ``[B, T]``."""
+    log_probs = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
+    picked = jnp.take_along_axis(log_probs, targets[..., None].astype(jnp.int32), axis=-1)
+    return -picked[..., 0]
+
+
+def token_cross_entropy(logits: Array, targets: Array, mask: Array) -> Array:
+    """Mean cross-entropy over the tokens where ``mask`` is true (float32 scalar).
+
+    ``logits [B, T, V]``, ``targets [B, T]`` int, ``mask [B, T]`` (bool or 0/1).
+    An all-zero mask gives 0 rather than NaN.
+    """
+    mask = mask.astype(jnp.float32)
+    total = jnp.sum(_token_nll(logits, targets) * mask)
+    return total / jnp.maximum(jnp.sum(mask), 1.0)
+
+
+def per_example_cross_entropy(logits: Array, targets: Array, mask: Array) -> Array:
+    """Per-example mean cross-entropy over masked tokens, float32 ``[B]``.
+
+    Examples whose mask is all zero get 0.
+    """
+    mask = mask.astype(jnp.float32)
+    total = jnp.sum(_token_nll(logits, targets) * mask, axis=-1)
+    return total / jnp.maximum(jnp.sum(mask, axis=-1), 1.0)

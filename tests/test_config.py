@@ -1,0 +1,82 @@
+"""Configs are validated before any job runs and expand into stable, unique cells."""
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sam_bench.config import expand_cells, load_config, validate_config
+from sam_bench.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_config() -> dict:
+    return yaml.safe_load((ROOT / "config" / "default.yaml").read_text())
+
+
+def test_default_config_expands_to_the_documented_grid():
+    cells = expand_cells(validate_config(default_config()))
+    main = [c for c in cells if c["init"] == "pretrained"]
+    # 3 rates × (baseline + SAM at 2 ρ) × 2 seeds, plus the random-init check at 2 seeds
+    assert len(main) == 18 and len(cells) == 20
+    assert {c["rho"] for c in main if c["method"] == "sam"} == {0.05, 0.15}
+    assert all(c["rho"] is None for c in cells if c["method"] == "adafactor")
+    assert len({c["cell_id"] for c in cells}) == len(cells)
+
+
+def test_cell_ids_are_stable_and_change_with_any_setting():
+    config = validate_config(default_config())
+    ids = [c["cell_id"] for c in expand_cells(config)]
+    assert ids == [c["cell_id"] for c in expand_cells(validate_config(default_config()))]
+    changed = default_config()
+    changed["finetune"]["steps"] += 1
+    assert not set(ids) & {c["cell_id"] for c in expand_cells(validate_config(changed))}
+
+
+def test_every_shipped_config_is_valid():
+    for path in sorted((ROOT / "config").glob("*.yaml")):
+        assert expand_cells(load_config(path)), path
+
+
+def broken(path: str, value):
+    config = default_config()
+    *parents, last = path.split(".")
+    node = config
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]
+    if last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return config
+
+
+@pytest.mark.parametrize("path, value, expected", [
+    ("grids.0.task.0", "superglue_nope", ["grids[0].task[0]", "'superglue_nope'", "valid:", "tiny_suite"]),
+    ("grids.0.model.0", "t5.1.1-huge", ["grids[0].model[0]", "'t5.1.1-huge'", "valid:", "t5.1.1-small"]),
+    ("grids.0.optimizer.0", "lion(lr=1e-3)", ["grids[0].optimizer[0]", "'lion'", "valid:", "adafactor"]),
+    ("grids.0.rho.0", -0.05, ["grids[0].rho[0]", "-0.05", "minimum of 0"]),
+    ("grids.0.optimizer.1", "sam(a=64) + adafactor", ["grids[0].optimizer[1]", "a=64", "b=32", "1 <= a <= 32"]),
+    ("grids.0.subsample_rate.0", 0.0, ["grids[0].subsample_rate[0]", "0.0", "less than or equal to the minimum of 0"]),
+    ("grids.0.subsample_rate.2", 1.5, ["grids[0].subsample_rate[2]", "1.5", "maximum of 1"]),
+    ("data.source", "internet", ["data.source", "'internet'", "synthetic", "local"]),
+    ("finetune.steps", 0, ["finetune.steps", "minimum of 1"]),
+])
+def test_bad_config_names_field_value_and_valid_choices(path, value, expected):
+    with pytest.raises(ConfigError) as err:
+        validate_config(broken(path, value))
+    for fragment in expected:
+        assert fragment in str(err.value), (fragment, str(err.value))
+
+
+def test_unknown_keys_are_rejected():
+    config = default_config()
+    config["finetune"]["stepz"] = 10
+    with pytest.raises(ConfigError, match="stepz"):
+        validate_config(config)
+
+
+def test_missing_config_file_is_reported(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")

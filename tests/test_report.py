@@ -1,0 +1,412 @@
+"""Tests of the reporting layer (sam_bench.report) on a small hand-built set of results."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sam_bench.report import aggregate, figures, pdf, reference, tables
+from sam_bench.report.aggregate import PAPER_COLUMNS, ResultFileError, collect_results, write_summary
+
+# ----------------------------------------------------------------------------- synthetic world
+MODEL = "t5.1.1-tiny"
+TASKS = {"cb": ["f1", "accuracy"], "stsb": ["pearson", "spearman"], "natural_questions": ["f1", "em"]}
+TASK_BASE = {"cb": 60.0, "stsb": 70.0, "natural_questions": 10.0}
+METRIC_OFF = {("cb", "f1"): 2.0, ("cb", "accuracy"): 0.0, ("stsb", "pearson"): 1.0, ("stsb", "spearman"): 0.0,
+              ("natural_questions", "f1"): 3.0, ("natural_questions", "em"): -3.0}
+RATES = [0.05, 0.2, 1.0]
+RATE_OFF = {0.05: -10.0, 0.2: -4.0, 1.0: 0.0}
+SEEDS = [0, 1]
+SEED_OFF = {0: 0.0, 1: 2.0}
+VARIANTS = [("adafactor", None), ("sam", 0.05), ("sam", 0.15)]  # 2 methods, 2 ρ
+GAIN = {None: 0.0, 0.05: 1.0, 0.15: 3.0}
+RANDOM_OFF = -20.0
+SPS_BASE = {0: 0.040, 1: 0.042}
+SPS_RATIO = {None: 1.0, 0.05: 1.25, 0.15: 1.5}
+STD2 = math.sqrt(2.0)  # sample std of {x, x + 2}
+
+
+def value(task, metric, rate, seed, rho, init="pretrained"):
+    return (TASK_BASE[task] + METRIC_OFF[(task, metric)] + RATE_OFF[rate] + SEED_OFF[seed] + GAIN[rho]
+            + (RANDOM_OFF if init == "random" else 0.0))
+
+
+def hand_score(rate, seed, rho, init="pretrained"):
+    per_task = [np.mean([value(t, m, rate, seed, rho, init) for m in ms]) for t, ms in TASKS.items()]
+    return float(np.mean(per_task))
+
+
+def make_cells():
+    """2 methods x 2 rho (+ baseline) x 3 rates x 2 seeds, pretrained; plus 4 random-init cells."""
+    specs = [(m, r, rate, s, "pretrained", "default") for m, r in VARIANTS for rate in RATES for s in SEEDS]
+    specs += [(m, r, 1.0, s, "random", "pretraining_check") for m, r in [VARIANTS[0], VARIANTS[2]] for s in SEEDS]
+    docs = []
+    for method, rho, rate, seed, init, exp in specs:
+        cid = f"{exp}-{init}-{method}-rho{rho}-r{rate}-s{seed}"
+        cell = {"cell_id": cid, "model": MODEL, "init": init, "task": "tiny_suite", "subsample_rate": rate,
+                "subsample_seed": 0, "method": method, "base_optimizer": "adafactor", "rho": rho, "seed": seed,
+                "experiment": exp, "optimizer": {"lr": 1e-3, "schedule": ["constant"]}}
+        rows = [{"paper": "sam-bench", "table": exp, "model": MODEL, "method": method, "rho": rho, "hparam_name": None,
+                 "hparam_value": None, "subsample_rate": rate, "task": t, "metric": m,
+                 "value": value(t, m, rate, seed, rho, init), "split": "dev", "seed": seed, "step": 100 * (k + 1),
+                 "cell_id": cid, "base_optimizer": "adafactor", "init": init, "subsample_seed": 0, "paper_task": t,
+                 "source": "synthetic"}
+                for k, (t, ms) in enumerate(TASKS.items()) for m in ms]
+        curve = [{"step": st, "task": t, "metric": m, "value": value(t, m, rate, seed, rho, init) - 5 + st / 100}
+                 for st in (100, 200, 300) for t, ms in TASKS.items() for m in ms]
+        sps = SPS_BASE[seed] * SPS_RATIO[rho]
+        timing = {"steps": 300, "seconds_per_step": sps, "wall_seconds": 300 * sps + 5.0, "compile_seconds": 5.0}
+        docs.append({"cell": cell, "rows": rows, "curve": curve, "timing": timing})
+    return docs
+
+
+def write_results(root: Path, docs) -> Path:
+    cells_dir = root / "results" / "cells"
+    for d in docs:
+        p = cells_dir / d["cell"]["cell_id"] / "result.json"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(d))
+    return cells_dir
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return make_cells()
+
+
+@pytest.fixture(scope="module")
+def frames(docs, tmp_path_factory):
+    cells_dir = write_results(tmp_path_factory.mktemp("agg"), docs)
+    return collect_results(cells_dir)
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return reference.load_reference()
+
+
+def ref_value(ref, table, model, method, task, metric):
+    sel = ref[(ref.paper == "bahri2022") & (ref.table == table) & (ref.model == model) & (ref.method == method)
+              & (ref.task == task) & (ref.metric == metric) & ref.hparam_name.isna()]
+    assert len(sel) == 1
+    return float(sel.value.iloc[0])
+
+
+# ----------------------------------------------------------------------------------- aggregate
+def test_aggregation_round_trip(docs, frames, tmp_path):
+    rows_df, cells_df = frames
+    assert list(rows_df.columns[:15]) == PAPER_COLUMNS + ["seed", "step", "cell_id"]
+    assert len(rows_df) == sum(len(d["rows"]) for d in docs) == 22 * 6
+    assert len(cells_df) == 22 and cells_df.cell_id.is_unique
+    assert rows_df["value"].dtype == "float64" and rows_df["rho"].dtype == "float64"
+    assert str(rows_df["seed"].dtype) == "Int64" and str(rows_df["step"].dtype) == "Int64"
+    expected = pd.DataFrame([r for d in docs for r in d["rows"]])
+    got = rows_df.sort_values(["cell_id", "task", "metric"]).reset_index(drop=True)
+    expected = expected.sort_values(["cell_id", "task", "metric"]).reset_index(drop=True)
+    np.testing.assert_allclose(got["value"].to_numpy(), expected["value"].to_numpy())
+    assert got["rho"].isna().sum() == expected["rho"].isna().sum()
+    for c in ("task", "metric", "method", "init", "source", "cell_id"):
+        assert got[c].tolist() == expected[c].tolist()
+    # cells: axes + timing (+ flattened nested config)
+    for c in ("model", "method", "rho", "subsample_rate", "seed", "init", "seconds_per_step", "wall_seconds",
+              "compile_seconds", "steps", "n_rows", "source", "optimizer.lr"):
+        assert c in cells_df.columns, c
+    assert set(cells_df["n_rows"]) == {6}
+    # write + read back
+    written = write_summary(rows_df, cells_df, tmp_path / "summary")
+    assert {p.name for p in written.values()} == {"summary.parquet", "summary.csv", "cells.csv"}
+    assert not [p for p in (tmp_path / "summary").iterdir() if p.name.startswith(".")]  # no temp files left
+    back_rows, back_cells = aggregate.read_summary(tmp_path / "summary")
+    pd.testing.assert_frame_equal(back_rows, rows_df)
+    assert len(back_cells) == 22
+    np.testing.assert_allclose(back_cells.sort_values("cell_id")["seconds_per_step"],
+                               cells_df.sort_values("cell_id")["seconds_per_step"])
+
+
+def test_collect_curves(docs, tmp_path):
+    curves = aggregate.collect_curves(write_results(tmp_path, docs[:2]))
+    assert len(curves) == 2 * 3 * 6
+    assert {"cell_id", "method", "rho", "step", "task", "metric", "value"} <= set(curves.columns)
+
+
+def test_duplicate_rows_rejected(docs, tmp_path):
+    d = json.loads(json.dumps(docs[0]))
+    d["rows"].append(dict(d["rows"][0]))
+    cells_dir = write_results(tmp_path, [d])
+    with pytest.raises(ResultFileError, match=re.escape(d["cell"]["cell_id"]) + ".*result.json|result.json.*duplicate"):
+        collect_results(cells_dir)
+
+
+def test_duplicate_cell_across_files_rejected(docs, tmp_path):
+    write_results(tmp_path / "a", [docs[0]])
+    write_results(tmp_path / "b", [docs[0]])
+    with pytest.raises(ResultFileError, match="also in"):
+        collect_results([tmp_path / "a", tmp_path / "b"])
+
+
+@pytest.mark.parametrize("breaker, what", [
+    (lambda d: d.pop("timing"), "timing"),
+    (lambda d: d["cell"].pop("cell_id"), "cell_id"),
+    (lambda d: d["rows"][1].pop("value"), "value"),
+    (lambda d: d["rows"][0].pop("seed"), "seed"),
+])
+def test_missing_keys_name_the_file(docs, tmp_path, breaker, what):
+    d = json.loads(json.dumps(docs[0]))
+    breaker(d)
+    p = tmp_path / "broken_cell" / "result.json"
+    p.parent.mkdir(parents=True)
+    p.write_text(json.dumps(d))
+    with pytest.raises(ResultFileError) as e:
+        collect_results(tmp_path)
+    assert str(p) in str(e.value) and what in str(e.value)
+
+
+# ----------------------------------------------------------------------------------- reference
+EXPECTED_ROWS = {
+    "bahri2022_table1_superglue_full": 96, "bahri2022_table2_glue_full": 104, "bahri2022_table3_tydiqa_avg": 16,
+    "bahri2022_table4_cbqa_full_mixture": 48, "bahri2022_table5_cbqa_full_single_task": 48,
+    "bahri2022_table6_superglue_5pct": 96, "bahri2022_table7_cbqa_5pct": 48,
+    "bahri2022_table8_tydiqa_per_language": 160, "bahri2022_table9_superglue_base_hparam_ablation": 180,
+    "fsam2022_table1_nlu": 132, "fsam2022_table2_generation": 42, "fsam2022_table3_small_plms": 36,
+    "fsam2022_table4_fi_ablation": 10, "fsam2022_table5_base_optimizers": 36, "fsam2022_table6_sam_variants": 30,
+    "fsam2022_table7_data_stats": 30, "fsam2022_table8_bart_hparams": 10, "fsam2022_table9_beta1_zero": 84,
+    "fsam2022_table10_nlu_hparams": 128,
+}
+
+
+def test_reference_loading(ref):
+    counts = ref.groupby("table_id").size().to_dict()
+    assert counts == EXPECTED_ROWS
+    assert ref["value"].dtype == "float64"
+    meta = reference.reference_tables()
+    assert set(meta.table_id) == set(EXPECTED_ROWS) and meta.title.str.len().min() > 5
+    assert ref_value(ref, "Table 1", "t5.1.1-small", "adafactor", "cb", "f1") == 89.4
+    copa = ref[(ref.table_id == "bahri2022_table1_superglue_full") & (ref.model == "t5.1.1-small")
+               & (ref.method == "adafactor") & (ref.task == "copa")]
+    assert copa.value_printed.iloc[0] == "67.0" and copa.value.iloc[0] == 67.0
+    stats = ref[(ref.table_id == "fsam2022_table7_data_stats") & (ref.task == "cola") & (ref.metric == "n_train")]
+    assert stats.value_printed.iloc[0] == "8.5K" and np.isnan(stats.value.iloc[0])
+    numeric = ref[ref.table_id.str.startswith("bahri")]
+    assert numeric["value"].notna().all()
+    assert len(reference.load_reference("bahri2022:Table 1")) == 96
+    assert len(reference.load_reference(["bahri2022_table6", "bahri2022_table7"])) == 144
+
+
+def test_reference_copies_match_shared():
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "papers" / "tables"
+    if not shared.is_dir():
+        pytest.skip("../shared not present")
+    ours = reference.reference_path()
+    for f in shared.glob("*.csv"):
+        assert (ours / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_benchmark_score_reproduces_printed_paper_scores(ref):
+    """Our score convention reproduces Bahri's printed SuperGLUE (and GLUE) scores."""
+    for table, avg, tol in (("Table 1", "superglue_avg", 0.07), ("Table 6", "superglue_avg", 0.07),
+                            ("Table 2", "glue_avg", 0.06)):
+        sub = ref[(ref.paper == "bahri2022") & (ref.table == table)]
+        for (model, method), g in sub.groupby(["model", "method"]):
+            cells = g[g.task != avg]
+            wide = pd.DataFrame([cells.value.to_numpy()], columns=list(zip(cells.task, cells.metric)))
+            score = tables.benchmark_score(wide).iloc[0]
+            printed = float(g[g.task == avg].value.iloc[0])
+            assert abs(score - printed) <= tol, (table, model, method, score, printed)
+
+
+# ---------------------------------------------------------------------------------------- tables
+def test_table1_layout_and_values(frames, ref):
+    rows_df, _ = frames
+    t = tables.bahri_table1(rows_df, ref, subsample_rate=1.0)
+    top = list(dict.fromkeys(t.columns.get_level_values(0)))
+    assert top == ["Score", "CB F1", "CB Acc", "STS-B Pearson", "STS-B Spearman", "NQ F1", "NQ EM"]
+    assert list(t.index.names) == ["source", "model", "method"]
+    ours = t.loc["ours"]
+    assert list(ours.index) == [(MODEL, "adafactor"), (MODEL, "sam (ρ=0.05)"), (MODEL, "sam (ρ=0.15)"),
+                                (MODEL, "Δ sam (ρ=0.05) − adafactor"), (MODEL, "Δ sam (ρ=0.15) − adafactor")]
+    for rho, label in ((None, "adafactor"), (0.05, "sam (ρ=0.05)"), (0.15, "sam (ρ=0.15)")):
+        r = t.loc[("ours", MODEL, label)]
+        for (task, metric), col in (((("cb", "f1")), "CB F1"), (("natural_questions", "em"), "NQ EM"),
+                                    (("stsb", "spearman"), "STS-B Spearman")):
+            hand = np.mean([value(task, metric, 1.0, s, rho) for s in SEEDS])
+            assert r[(col, "mean")] == pytest.approx(hand)
+            assert r[(col, "std")] == pytest.approx(STD2)
+            assert r[(col, "n")] == 2
+        assert r[("Score", "mean")] == pytest.approx(np.mean([hand_score(1.0, s, rho) for s in SEEDS]))
+        assert r[("Score", "std")] == pytest.approx(STD2)
+    for rho in (0.05, 0.15):
+        d = t.loc[("ours", MODEL, f"Δ sam (ρ={rho:g}) − adafactor")]
+        for col in top:
+            assert d[(col, "mean")] == pytest.approx(GAIN[rho])
+            assert d[(col, "std")] == pytest.approx(0.0, abs=1e-9)
+            assert d[(col, "n")] == 2
+    # paper rows: all four sizes, baseline + SAM + Δ, numbers from the reference CSVs
+    paper = t.loc["paper"]
+    assert len(paper) == 12
+    assert [m for m, _ in paper.index[::3]] == ["t5.1.1-small", "t5.1.1-base", "t5.1.1-large", "t5.1.1-xl"]
+    small = t.loc[("paper", "t5.1.1-small", "adafactor")]
+    assert small[("CB F1", "mean")] == 89.4 == ref_value(ref, "Table 1", "t5.1.1-small", "adafactor", "cb", "f1")
+    assert small[("STS-B Pearson", "mean")] == ref_value(ref, "Table 2", "t5.1.1-small", "adafactor", "stsb", "pearson")
+    assert small[("NQ F1", "mean")] == ref_value(ref, "Table 4", "t5.1.1-small", "adafactor", "natural_questions", "f1")
+    assert np.isnan(small[("CB F1", "std")])
+    sam = t.loc[("paper", "t5.1.1-small", "sam (ρ=0.05)")]
+    delta = t.loc[("paper", "t5.1.1-small", "Δ sam (ρ=0.05) − adafactor")]
+    assert delta[("CB F1", "mean")] == pytest.approx(sam[("CB F1", "mean")] - small[("CB F1", "mean")])
+    assert ("paper", "t5.1.1-base", "sam (ρ=0.15)") in t.index
+    g = lambda tab, mod, meth, task, met: ref_value(ref, tab, mod, meth, task, met)  # noqa: E731
+    hand = np.mean([np.mean([g("Table 1", "t5.1.1-small", "adafactor", "cb", m) for m in ("f1", "accuracy")]),
+                    np.mean([g("Table 2", "t5.1.1-small", "adafactor", "stsb", m) for m in ("pearson", "spearman")]),
+                    np.mean([g("Table 4", "t5.1.1-small", "adafactor", "natural_questions", m) for m in ("f1", "em")])])
+    assert small[("Score", "mean")] == pytest.approx(hand)
+    assert t.attrs["paper_tables"] == {"cb": "Table 1", "stsb": "Table 2", "natural_questions": "Table 4"}
+    # renderings
+    md = tables.to_markdown(t)
+    assert "CB F1" in md and "89.4" in md and "± 1.4" in md and "over our task columns only" in md
+    flat = tables.flat_frame(t)
+    assert {"source", "model", "method", "CB F1 mean", "CB F1 std", "CB F1 n"} <= set(flat.columns)
+
+
+def test_table1_at_5pct_and_without_paper_numbers(frames, ref):
+    rows_df, _ = frames
+    t5 = tables.bahri_table1(rows_df, ref, subsample_rate=0.05)
+    small = t5.loc[("paper", "t5.1.1-small", "adafactor")]
+    assert small[("CB F1", "mean")] == ref_value(ref, "Table 6", "t5.1.1-small", "adafactor", "cb", "f1") == 37.0
+    assert small[("NQ F1", "mean")] == ref_value(ref, "Table 7", "t5.1.1-small", "adafactor", "natural_questions", "f1")
+    assert np.isnan(small[("STS-B Pearson", "mean")]) and np.isnan(small[("Score", "mean")])  # GLUE has no 5% table
+    ours = t5.loc[("ours", MODEL, "adafactor")]
+    assert ours[("CB F1", "mean")] == pytest.approx(np.mean([value("cb", "f1", 0.05, s, None) for s in SEEDS]))
+    t20 = tables.bahri_table1(rows_df, ref, subsample_rate=0.2)
+    assert set(t20.index.get_level_values("source")) == {"ours"}
+    assert any("prints no number" in n for n in t20.attrs["notes"])
+
+
+def test_table1_excludes_random_init_and_unmatched_seeds(frames, ref):
+    rows_df, _ = frames
+    # drop seed 1 of the SAM (0.15) cells at 100%: the Δ uses only matched seeds
+    keep = ~((rows_df.rho == 0.15) & (rows_df.seed == 1) & (rows_df.subsample_rate == 1.0))
+    t = tables.bahri_table1(rows_df[keep], ref, 1.0, include_paper=False)
+    d = t.loc[("ours", MODEL, "Δ sam (ρ=0.15) − adafactor")]
+    assert d[("CB F1", "n")] == 1 and d[("CB F1", "mean")] == pytest.approx(GAIN[0.15])
+    assert t.loc[("ours", MODEL, "sam (ρ=0.15)")][("CB F1", "n")] == 1
+    assert t.loc[("ours", MODEL, "adafactor")][("CB F1", "n")] == 2  # random-init cells not counted
+
+
+def test_pretraining_check(frames):
+    rows_df, _ = frames
+    pc = tables.pretraining_check(rows_df)
+    assert len(pc) == 2 * 6
+    assert list(pc.task[:4]) == ["natural_questions"] * 4
+    np.testing.assert_allclose(pc.difference, -RANDOM_OFF)
+    assert (pc.n_pairs == 2).all()
+    r = pc[(pc.method == "adafactor") & (pc.task == "cb") & (pc.metric == "f1")].iloc[0]
+    assert r.pretrained == pytest.approx(np.mean([value("cb", "f1", 1.0, s, None) for s in SEEDS]))
+    assert r.random == pytest.approx(np.mean([value("cb", "f1", 1.0, s, None, "random") for s in SEEDS]))
+
+
+def test_cost_table(frames):
+    _, cells_df = frames
+    ct = tables.cost_table(cells_df)
+    assert list(ct.method) == ["adafactor", "sam (ρ=0.05)", "sam (ρ=0.15)"]
+    by = ct.set_index("method")
+    assert by.loc["adafactor", "ratio_to_baseline"] == pytest.approx(1.0)
+    assert by.loc["sam (ρ=0.05)", "ratio_to_baseline"] == pytest.approx(1.25)
+    assert by.loc["sam (ρ=0.15)", "ratio_to_baseline"] == pytest.approx(1.5)
+    assert by.loc["sam (ρ=0.15)", "n_cells"] == 8 and by.loc["sam (ρ=0.15)", "n_matched"] == 8
+    assert by.loc["adafactor", "seconds_per_step"] == pytest.approx(np.median([0.040] * 4 + [0.042] * 4))
+    # a SAM cell without its baseline is not matched
+    c2 = cells_df[~((cells_df.method == "adafactor") & (cells_df.seed == 1))]
+    by2 = tables.cost_table(c2).set_index("method")
+    assert by2.loc["sam (ρ=0.15)", "n_matched"] == 4 and by2.loc["sam (ρ=0.15)", "n_cells"] == 8
+    assert "1.50" in tables.to_markdown(ct)
+
+
+# --------------------------------------------------------------------------------------- figures
+def test_figure1_layout(frames, ref):
+    rows_df, _ = frames
+    fig = figures.bahri_figure1(rows_df, ref)
+    axes = fig.axes
+    assert len(axes) == 3 + 1  # one per task + score
+    for ax in axes:
+        ours = [ln for ln in ax.lines if ln.get_gid() == "ours"]
+        paper = [ln for ln in ax.lines if ln.get_gid() == "paper"]
+        assert len(ours) == 3  # baseline + one per rho
+        assert len(paper) == 2  # paper baseline + paper SAM
+        assert len(ax.lines) == 5
+        assert ax.get_xscale() == "log"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["5%", "20%", "100%"]
+    # ours: mean over seeds; paper: printed numbers (task mean over its metrics) at 5% and 100%
+    cb = axes[0]
+    base = next(ln for ln in cb.lines if ln.get_label() == "ours: adafactor")
+    np.testing.assert_allclose(base.get_xdata(), RATES)
+    np.testing.assert_allclose(base.get_ydata(), [np.mean([value("cb", m, r, s, None) for m in ("f1", "accuracy")
+                                                           for s in SEEDS]) for r in RATES])
+    pb = next(ln for ln in cb.lines if ln.get_label() == "paper T5.1.1-Small: adafactor")
+    np.testing.assert_allclose(pb.get_xdata(), [0.05, 1.0])
+    np.testing.assert_allclose(pb.get_ydata(), [np.mean([ref_value(ref, tb, "t5.1.1-small", "adafactor", "cb", m)
+                                                         for m in ("f1", "accuracy")]) for tb in ("Table 6", "Table 1")])
+    assert pb.get_markerfacecolor() == "none"
+    stsb_paper = [ln for ln in axes[1].lines if ln.get_gid() == "paper"][0]
+    np.testing.assert_allclose(stsb_paper.get_xdata(), [1.0])  # GLUE: no 5% table
+    score_line = next(ln for ln in axes[3].lines if ln.get_label() == "ours: sam (ρ=0.15)")
+    np.testing.assert_allclose(score_line.get_ydata(), [np.mean([hand_score(r, s, 0.15) for s in SEEDS]) for r in RATES])
+    legend_labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(lab.startswith("paper T5.1.1-Small") for lab in legend_labels)
+
+
+def test_training_curves(docs, tmp_path):
+    curves = aggregate.collect_curves(write_results(tmp_path, docs))
+    fig = figures.training_curves(curves)
+    assert len(fig.axes) == 6
+
+
+# ------------------------------------------------------------------------------------------- pdf
+def count_pdf_pages(path: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", path.read_bytes()))
+
+
+def test_build_report(frames, ref, tmp_path):
+    rows_df, cells_df = frames
+    write_summary(rows_df, cells_df, tmp_path / "summary")
+    out = pdf.build_report(tmp_path / "summary", tmp_path / "build", "sam-bench test report",
+                           {"git_commit": "abc1234", "experiment": "default", "note": "synthetic data"},
+                           reference_df=ref)
+    assert out == tmp_path / "build" / "report.pdf" and out.stat().st_size > 10_000
+    # title + one Table-1 page per rate (3) + pretraining + cost + Figure 1
+    assert count_pdf_pages(out) == 7
+    manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
+    assert manifest["n_pages"] == 7 and manifest["pages"][0] == "Title page"
+    for name in ("tables/bahri_table1_rate100.csv", "tables/bahri_table1_rate100.md", "tables/bahri_table1_rate5.csv",
+                 "tables/bahri_table1_rate20.md", "tables/pretraining_check.csv", "tables/cost_table.md",
+                 "figures/bahri_figure1.pdf", "figures/bahri_figure1.png"):
+        p = tmp_path / "build" / name
+        assert p.stat().st_size > 0, name
+        assert name in manifest["files"]
+    leftovers = [p for p in (tmp_path / "build").rglob(".*") if p.is_file()]
+    assert not leftovers
+    csv = pd.read_csv(tmp_path / "build" / "tables" / "bahri_table1_rate100.csv")
+    row = csv[(csv.source == "paper") & (csv.model == "t5.1.1-small") & (csv.method == "adafactor")].iloc[0]
+    assert row["CB F1 mean"] == 89.4
+
+
+def test_build_report_with_curves_from_frames(docs, frames, ref, tmp_path):
+    rows_df, cells_df = frames
+    curves = aggregate.collect_curves(write_results(tmp_path, docs))
+    out = pdf.build_report({"rows": rows_df, "cells": cells_df, "curves": curves}, tmp_path / "b2", "t", {},
+                           reference_df=ref, rates=[1.0])
+    assert count_pdf_pages(out) == 1 + 1 + 1 + 1 + 1 + 1
+    assert (tmp_path / "b2" / "figures" / "training_curves.png").stat().st_size > 0
+
+
+def test_wide_table_splits_across_pages():
+    cols = {f"Column number {i}": [f"{i}.0 ± 0.1"] * 50 for i in range(20)}
+    disp = pd.DataFrame({"source": ["ours"] * 50, "model": ["m"] * 50, "method": ["x"] * 50, **cols})
+    pages = pdf.table_pages(disp, "wide", ["a note"], fixed=3)
+    assert len(pages) >= 4  # split by columns and by rows
+    one = pdf.table_pages(disp.iloc[:5, :6], "narrow", fixed=3)
+    assert len(one) == 1

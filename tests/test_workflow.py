@@ -1,0 +1,72 @@
+"""End to end: the Snakemake DAG on the smoke config, its reuse of finished cells, and
+resume of an interrupted cell with the same numbers as an uninterrupted run."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+         "--configfile", str(workdir / "config.yaml"), *args],
+        capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("smoke")
+    config = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(workdir, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-4000:]
+    return workdir, config
+
+
+@pytest.mark.slow
+def test_dag_writes_report_and_tidy_summary(smoke_run):
+    workdir, config = smoke_run
+    assert (workdir / config["report_dir"] / "report.pdf").stat().st_size > 10_000
+    summary = pd.read_parquet(workdir / "results" / "summary" / config["experiment"] / "summary.parquet")
+    cells = list((workdir / "results" / "cells").glob("*/result.json"))
+    assert summary["cell_id"].nunique() == len(cells) == 5
+    # one row per (cell, task, metric): 3 tasks with 2 metrics each
+    assert not summary.duplicated(["cell_id", "task", "metric"]).any()
+    assert len(summary) == 5 * 6
+    assert set(summary["task"]) == {"cb", "stsb", "natural_questions"}
+
+
+@pytest.mark.slow
+def test_second_run_reuses_finished_cells(smoke_run):
+    workdir, _ = smoke_run
+    dry = snakemake(workdir, "-n", "--cores", "2")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+@pytest.mark.slow
+def test_interrupted_cell_resumes_to_identical_numbers(smoke_run, tmp_path):
+    from sam_bench.train.finetune import run_cell
+
+    workdir, _ = smoke_run
+    finished = next(p for p in (workdir / "results" / "cells").glob("*/result.json")
+                    if json.loads(p.read_text())["cell"]["method"] == "sam")
+    uninterrupted = json.loads(finished.read_text())
+    cell = dict(uninterrupted["cell"], results_dir=str(workdir / "results"))
+    cell["data_root"] = str(workdir / cell["data_root"])
+    out = tmp_path / "cell"
+    assert run_cell(cell, out, progress=False, stop_after=6) is None  # "killed" after the first checkpoint
+    assert not (out / "result.json").exists()
+    resumed = run_cell(cell, out, progress=False)
+    assert resumed["rows"] == uninterrupted["rows"]
+    assert resumed["curve"] == uninterrupted["curve"]
