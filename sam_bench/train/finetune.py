@@ -22,10 +22,11 @@ from sam_bench.data.batching import TokenizedSplit, batch_at_step, eval_batches,
 from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
-from sam_bench.models import T5Config, apply, greedy_decode, init_params, shift_right, token_cross_entropy
+from sam_bench.models import T5Config, greedy_decode, init_params
 from sam_bench.optim import parse_recipe
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 from sam_bench.train.checkpoint import TrainStateCheckpoints, load_params
+from sam_bench.train.step import make_loss_fn, make_train_step
 
 ROW_PAPER = "sam-bench"
 
@@ -67,24 +68,6 @@ def load_model(cell: dict):
         pure = load_params(source / "params", like=nnx.to_pure_dict(params))
         nnx.replace_by_pure_dict(params, pure)
     return graphdef, params, vocab, config
-
-
-def make_loss_fn(graphdef):
-    def loss_fn(params, batch, dropout_key):
-        logits = apply(graphdef, params, batch["inputs"], shift_right(batch["targets"]), dropout_key=dropout_key)
-        return token_cross_entropy(logits, batch["targets"], batch["targets"] != 0)
-
-    return loss_fn
-
-
-def make_train_step(loss_fn, optimizer, gradient):
-    @jax.jit
-    def train_step(params, opt_state, batch, dropout_key):
-        loss, grads = gradient(loss_fn, params, batch, dropout_key)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return jax.tree.map(jnp.add, params, updates), opt_state, loss
-
-    return train_step
 
 
 def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int) -> dict:

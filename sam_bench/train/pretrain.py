@@ -25,7 +25,7 @@ from sam_bench.errors import ConfigError
 from sam_bench.io import write_json_atomic
 from sam_bench.models import init_params, t5_config
 from sam_bench.train.checkpoint import TrainStateCheckpoints, save_params
-from sam_bench.train.finetune import make_loss_fn, make_train_step
+from sam_bench.train.step import make_loss_fn, make_train_step
 from sam_bench.optim.sharpness import standard_gradient
 
 VOCAB_PREFIX = "spm"
