@@ -77,6 +77,9 @@ def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batc
         predictions = []
         for batch, n_real in eval_batches(data.split, batch_size):
             ids = np.asarray(decode(params, batch["inputs"]))[:n_real]
+            # the embedding has padding rows past the vocabulary (T5 pads 32,100 to 32,128);
+            # a model that emits one of them has produced an unknown token
+            ids = np.where(ids >= vocab.vocab_size, vocab.unk_id, ids)
             predictions += [vocab.decode(row.tolist()) for row in ids]
         for metric, value in data.task.score(data.examples, predictions).items():
             scores[(data.name, metric)] = float(value)
