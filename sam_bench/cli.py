@@ -50,15 +50,13 @@ def cmd_pretrain(args) -> None:
     from sam_bench.config import data_root, load_config, pretrain_id
     from sam_bench.train.pretrain import run_pretrain
 
-    if args.config_json:
-        from sam_bench.config import validate_config
-
-        config = validate_config(json.loads(args.config_json))
-    else:
+    if args.config:
         config = load_config(args.config)
-    out = Path(config["results_dir"]) / "pretrain" / pretrain_id(config)
-    run_pretrain(config["pretrain"], corpus=Path(data_root(config)) / "corpus" / "pretrain.txt", out_dir=out,
-                 progress=not args.no_progress)
+        spec, corpus = config["pretrain"], Path(data_root(config)) / "corpus" / "pretrain.txt"
+        out = Path(config["results_dir"]) / "pretrain" / pretrain_id(config)
+    else:  # what the workflow passes: only what the pretraining depends on
+        spec, corpus, out = json.loads(args.spec_json), Path(args.corpus), Path(args.out)
+    run_pretrain(spec, corpus=corpus, out_dir=out, progress=not args.no_progress)
     print(out / "pretrain.json")
 
 
@@ -130,9 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-progress", action="store_true")
         p.set_defaults(func=func)
         if name == "pretrain":
-            group = p.add_mutually_exclusive_group(required=True)
-            group.add_argument("--config", help="a config file")
-            group.add_argument("--config-json", help="a validated config as JSON (what the workflow passes)")
+            p.add_argument("--config", help="a config file (or give --spec-json, --corpus and --out)")
+            p.add_argument("--spec-json", help="the validated `pretrain` section as JSON")
+            p.add_argument("--corpus", help="the pretraining corpus, one document per line")
+            p.add_argument("--out", help="output directory")
         else:
             group = p.add_mutually_exclusive_group(required=True)
             group.add_argument("--cell", help="the cell spec as JSON")

@@ -148,7 +148,7 @@ def expand_cells(config: dict) -> list[dict]:
             for rho in rhos:
                 r = recipe.with_rho(rho) if rho is not None else recipe
                 cell = {
-                    "experiment": config["experiment"], "grid": grid["name"], "model": model, "init": init,
+                    "experiment": config["experiment"], "model": model, "init": init,
                     # the vocabulary always comes from the pretraining step; the weights only for init=pretrained
                     "pretrain_id": pretrain_id(config),
                     "task": task, "source": config["data"]["source"], "data_root": data_root(config),
@@ -165,8 +165,8 @@ def expand_cells(config: dict) -> list[dict]:
 
 
 def cell_id(cell: dict) -> str:
-    # where results live and which grid named the cell do not change what the cell computes
-    body = {k: v for k, v in cell.items() if k not in ("cell_id", "grid", "results_dir")}
+    # where results live does not change what the cell computes
+    body = {k: v for k, v in cell.items() if k not in ("cell_id", "results_dir")}
     rho = "" if cell["rho"] is None else f"{cell['rho']:g}"
     slug = (f"{cell['model']}-{cell['task']}-{cell['init'][:3]}-r{cell['subsample_rate']:g}"
             f"-{cell['method']}{rho}-s{cell['seed']}")

@@ -8,7 +8,9 @@ rule pretrain:
         f"{RESULTS}/pretrain/{PRETRAIN_ID}/pretrain.json",
     threads: workflow.cores
     params:
-        config=lambda wildcards: json.dumps(CONFIG),
+        spec=json.dumps(CONFIG["pretrain"], sort_keys=True),
+        corpus=f"{DATA_ROOT}/corpus/pretrain.txt",
+        out=f"{RESULTS}/pretrain/{PRETRAIN_ID}",
     shell:
-        "sam-bench pretrain --config-json {params.config:q} --threads {threads}"
-        " --compilation-cache {JAX_CACHE}"
+        "sam-bench pretrain --spec-json {params.spec:q} --corpus {params.corpus} --out {params.out}"
+        " --threads {threads} --compilation-cache {JAX_CACHE}"
