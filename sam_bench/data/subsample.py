@@ -19,7 +19,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["subsample_count", "subsample_indices", "subsample", "dataset_fingerprint"]
+__all__ = [
+    "subsample_count", "subsample_indices", "subsample", "dataset_fingerprint",
+    "LADDER", "nested_levels", "encode_levels", "decode_levels", "indices_digest",
+]
 
 
 def _check_rate(rate) -> float:
@@ -72,3 +75,44 @@ def dataset_fingerprint(records) -> str:
         default=_json_default,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------- the pinned ladder
+#: the subsample rates pinned in data_manifests/ (nested: each list contains the previous ones)
+LADDER = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
+
+
+def nested_levels(n: int, seed: int, ladder=LADDER) -> np.ndarray:
+    """uint8 [n]: for each example, the index of the first ladder rate whose subsample holds it
+    (``len(ladder)`` if none does). ``np.flatnonzero(levels <= j)`` equals
+    ``subsample_indices(n, ladder[j], seed)``; nesting across rates is built in."""
+    if list(ladder) != sorted(ladder):
+        raise ValueError(f"the ladder must be increasing, got {ladder}")
+    counts = np.array([subsample_count(n, r) for r in ladder], dtype=np.int64)
+    perm = np.random.default_rng(int(seed)).permutation(int(n))
+    rank = np.empty(int(n), dtype=np.int64)
+    rank[perm] = np.arange(int(n))
+    return np.searchsorted(counts, rank, side="right").astype(np.uint8)
+
+
+def encode_levels(levels: np.ndarray) -> str:
+    """Compact text form of ``nested_levels`` for a manifest: base64 of zlib(level bytes)."""
+    import base64
+    import zlib
+
+    return base64.b64encode(zlib.compress(np.asarray(levels, dtype=np.uint8).tobytes(), 9)).decode("ascii")
+
+
+def decode_levels(text: str, n: int) -> np.ndarray:
+    import base64
+    import zlib
+
+    levels = np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=np.uint8)
+    if levels.shape[0] != n:
+        raise ValueError(f"pinned subsample levels hold {levels.shape[0]} examples, expected {n}")
+    return levels
+
+
+def indices_digest(indices) -> str:
+    """sha256 of the index list written as comma-separated decimals (for pinning)."""
+    return hashlib.sha256(",".join(str(int(i)) for i in indices).encode("ascii")).hexdigest()

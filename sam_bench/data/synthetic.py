@@ -20,6 +20,11 @@ both)::
     stsbenchmark/sts-{train,dev}.csv   tab-separated genre, file, year, id, score, s1, s2
     synthetic_world.json               the world itself (entities, facts, entity split);
                                        not part of any real layout, for diagnostics
+    (every other dataset)              with ``all_tasks`` (default): generated examples in the
+                                       official layout of every other task of the registry
+                                       (``sam_bench.data.fixtures``), made of the world's words,
+                                       so that any task or mixture runs on the synthetic source.
+                                       They carry no learnable signal.
 
 Train/dev of every task use disjoint entity sets (the same split for all tasks).
 
@@ -446,13 +451,17 @@ def write_synthetic_suite(
     n_cb_dev: int = 250,
     n_stsb_train: int = 1500,
     n_stsb_dev: int = 300,
+    all_tasks: bool = True,
+    n_other_train: int = 200,
+    n_other_eval: int = 50,
 ) -> dict:
     """Write the synthetic pretraining corpus and tasks under ``root``; return the sizes.
 
     Returns {"cb": {"train": n, "validation": n}, "stsb": {...}, "natural_questions": {...},
     "corpus": {"documents", "bytes", "fact_sentences"}, "world": {"entities",
-    "train_entities", "dev_entities", "words"}} where "words" counts the distinct words
-    of all written texts.
+    "train_entities", "dev_entities", "words"}, "other_tasks": sizes per split of the
+    generated files of every other task, or None} where "words" counts the distinct words
+    of the world's texts (corpus, CB, STS-B, NQ).
     """
     root = Path(root)
     world = build_world(seed, n_entities, dev_entity_fraction)
@@ -489,6 +498,15 @@ def write_synthetic_suite(
     }
     for rel, text in files.items():
         _atomic_write_text(root / rel, text)
+    other = None
+    if all_tasks:
+        from sam_bench.data.fixtures import write_official_files
+
+        vocab = sorted(_template_words() | set(world.entities) | {v for vs in world.values.values() for v in vs})
+        write_official_files(root, seed=seed, n_train=n_other_train, n_eval=n_other_eval, n_test=n_other_eval,
+                             words=vocab, skip=("super_glue_cb", "glue_stsb", "natural_questions_open"),
+                             edge_cases=False)
+        other = {"train": n_other_train, "validation": n_other_eval, "test": n_other_eval}
 
     texts = list(corpus)
     texts += [r["question"] + " " + " ".join(r["answer"]) for r in nq_train + nq_dev]
@@ -510,4 +528,5 @@ def write_synthetic_suite(
             "dev_entities": len(world.dev_entities),
             "words": len(words),
         },
+        "other_tasks": other,
     }

@@ -1,6 +1,7 @@
 """Tasks: registry of text-to-text tasks (loader, preprocessing, postprocessing, metrics) and mixtures."""
 
-from sam_bench.tasks.base import SPLITS, Task
+from sam_bench.tasks.base import SPLITS, EncoderSpec, Task, TfdsSpec, UnlabeledSplitError
+from sam_bench.tasks.benchmarks import benchmark_average
 from sam_bench.tasks.formats import DataFormatError
 from sam_bench.tasks.mixtures import (
     DEFAULT_MIXTURE,
@@ -9,6 +10,7 @@ from sam_bench.tasks.mixtures import (
     get_mixture,
     load_eval_sets,
     load_training_pairs,
+    resolve_source,
     task_names,
 )
 from sam_bench.tasks.registry import REGISTRY, TASKS, get_task, register
@@ -16,13 +18,18 @@ from sam_bench.tasks.registry import REGISTRY, TASKS, get_task, register
 __all__ = [
     "SPLITS",
     "Task",
+    "EncoderSpec",
+    "TfdsSpec",
+    "UnlabeledSplitError",
     "DataFormatError",
     "DEFAULT_MIXTURE",
     "MIXTURES",
     "MixtureTrainingData",
+    "benchmark_average",
     "get_mixture",
     "load_eval_sets",
     "load_training_pairs",
+    "resolve_source",
     "task_names",
     "REGISTRY",
     "TASKS",

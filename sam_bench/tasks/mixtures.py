@@ -1,10 +1,28 @@
 """Mixtures: named lists of tasks trained together, and the data of a (mixture, rate, seed).
 
-A mixture's training set is the concatenation of its tasks' (subsampled) training sets,
+A mixture's training set is the concatenation of its tasks' (subsampled) training pairs,
 so tasks are sampled in proportion to their training-set sizes, as in Bahri et al. 2022
 (T5's examples-proportional mixing without a cap). ``task_index`` is the position of
 the task in the mixture. A single task name is accepted wherever a mixture is, meaning
-the one-task mixture.
+the one-task mixture. Evaluation-only tasks (MNLI-mismatched, AX-b, AX-g) contribute no
+training pairs; they are evaluated with the model the mixture trains.
+
+Mixtures (the papers'):
+
+* ``superglue``: BoolQ, CB, COPA, MultiRC, ReCoRD, RTE, WiC, WSC (+ AX-b, AX-g evaluated), as
+  T5's ``super_glue_v102_proportional`` minus its extra DPR data (not one of the issue's tasks);
+* ``glue``: CoLA, SST-2, MRPC, STS-B, QQP, MNLI (matched; mismatched evaluated), QNLI, RTE, as
+  T5's ``glue_v002_proportional`` (no WNLI, which T5 and Bahri Table 2 leave out);
+* ``cbqa``: Natural Questions, WebQuestions, TriviaQA (Bahri Table 4 trains on this mixture);
+* ``tydiqa``: the 9 TyDiQA-GoldP languages (= the whole GoldP train set);
+* ``mnli``: MNLI trained once, evaluated on matched and mismatched;
+* ``tiny_suite``: CB + STS-B + NQ (the synthetic CPU-scale default).
+
+Where the data come from is a *source* (``sam_bench.data.sources``): ``root`` may be a source
+object, or a directory (the synthetic suite if it holds ``synthetic_world.json``, else a
+directory of official files). Subsamples of official data are the lists pinned in
+data_manifests/ (``sam_bench.data.manifests.subsample_for_task``); a training set that
+differs from the pinned one is refused. The synthetic suite's subsamples are generated.
 """
 
 from __future__ import annotations
@@ -15,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sam_bench.data.subsample import dataset_fingerprint, subsample_indices
+from sam_bench.data.subsample import dataset_fingerprint
 from sam_bench.tasks.registry import REGISTRY, get_task
 
 __all__ = [
@@ -26,6 +44,7 @@ __all__ = [
     "MixtureTrainingData",
     "load_training_pairs",
     "load_eval_sets",
+    "resolve_source",
 ]
 
 DEFAULT_MIXTURE = "tiny_suite"
@@ -34,6 +53,12 @@ DEFAULT_MIXTURE = "tiny_suite"
 MIXTURES = types.MappingProxyType(
     {
         "tiny_suite": ("cb", "stsb", "natural_questions"),
+        "superglue": ("boolq", "cb", "copa", "multirc", "record", "rte", "wic", "wsc", "axb", "axg"),
+        "glue": ("cola", "sst2", "mrpc", "stsb", "qqp", "mnli_m", "mnli_mm", "qnli", "glue_rte"),
+        "cbqa": ("natural_questions", "web_questions", "trivia_qa"),
+        "tydiqa": ("tydiqa_en", "tydiqa_ar", "tydiqa_bn", "tydiqa_fi", "tydiqa_id", "tydiqa_ko", "tydiqa_ru",
+                   "tydiqa_sw", "tydiqa_te"),
+        "mnli": ("mnli_m", "mnli_mm"),
     }
 )
 
@@ -56,6 +81,21 @@ def task_names(name: str) -> list[str]:
     )
 
 
+def resolve_source(root, source=None):
+    """A source object from (root, source): ``source`` may be a source object, a kind
+    ("local" | "tfds" | "synthetic", with ``root`` its directory) or None (``root`` itself, if it
+    is a source, else the directory's source)."""
+    from sam_bench.data import sources
+
+    if source is not None and not isinstance(source, str):
+        return source
+    if source is not None:
+        return sources.make_source(source, root)
+    if hasattr(root, "load") and hasattr(root, "subsamples"):
+        return root
+    return sources.source_for_root(Path(root))
+
+
 @dataclasses.dataclass(frozen=True)
 class MixtureTrainingData:
     """Text-to-text training pairs of a mixture at one subsample (rate, seed).
@@ -65,6 +105,8 @@ class MixtureTrainingData:
     indices: task -> the kept example indices into that task's full training file.
     full_sizes: task -> number of examples in the full training file.
     fingerprints: task -> sha256 of the full training records (detects a changed dataset).
+    subsamples: task -> how the indices were obtained (pinned manifest or generated, their sha256).
+    source: the data source, described.
     """
 
     pairs: list[dict]
@@ -72,34 +114,57 @@ class MixtureTrainingData:
     indices: dict[str, np.ndarray]
     full_sizes: dict[str, int]
     fingerprints: dict[str, str]
+    subsamples: dict[str, dict] = dataclasses.field(default_factory=dict)
+    source: str = ""
 
 
 def load_training_pairs(
-    name: str, root: str | Path, rate: float = 1.0, subsample_seed: int = 0
+    name: str, root, rate: float = 1.0, subsample_seed: int = 0, *, source=None
 ) -> MixtureTrainingData:
-    """Load, subsample (nested, per task, with ``subsample_indices``) and preprocess training data."""
+    """Load, subsample (nested, per task, pinned in data_manifests/ for official data) and
+    preprocess the training data of a task or mixture."""
+    from sam_bench.data.manifests import subsample_for_task
+
+    src = resolve_source(root, source)
     tasks = tuple(task_names(name))
     pairs: list[dict] = []
-    indices, sizes, prints = {}, {}, {}
+    indices, sizes, prints, provenance = {}, {}, {}, {}
     for t_idx, t_name in enumerate(tasks):
         task = get_task(t_name)
-        records = task.load(root, "train")
-        keep = subsample_indices(len(records), rate, subsample_seed)
+        if not task.trains:
+            continue
+        records = src.load(task, "train")
+        fp = dataset_fingerprint(records)
+        keep, info = subsample_for_task(task, records, rate, subsample_seed, policy=src.subsamples, fingerprint=fp)
         indices[t_name] = keep
         sizes[t_name] = len(records)
-        prints[t_name] = dataset_fingerprint(records)
+        prints[t_name] = fp
+        provenance[t_name] = info
         for i in keep:
-            pair = task.preprocess(records[i])
-            pairs.append({"inputs": pair["inputs"], "targets": pair["targets"], "task_index": t_idx})
-    return MixtureTrainingData(pairs, tasks, indices, sizes, prints)
+            for pair in task.training_pairs(records[i]):
+                pairs.append({"inputs": pair["inputs"], "targets": pair["targets"], "task_index": t_idx})
+    if not indices:
+        raise ValueError(f"{name!r} has no task with a training split (evaluation-only tasks: "
+                         f"{[t for t in tasks if not get_task(t).trains]}); train them through a mixture, "
+                         "e.g. 'superglue' (AX-b/AX-g) or 'mnli' (MNLI-mismatched)")
+    if not pairs:
+        raise ValueError(f"{name!r} at rate {rate}, seed {subsample_seed}: the subsample holds no training pairs")
+    return MixtureTrainingData(pairs, tasks, indices, sizes, prints, provenance, src.describe())
 
 
-def load_eval_sets(name: str, root: str | Path, split: str = "validation") -> dict[str, tuple[list[dict], list[dict]]]:
-    """task -> (raw examples, text-to-text pairs with task_index) for evaluation; never subsampled."""
+def load_eval_sets(name: str, root, split: str | None = None, *, source=None) -> dict[str, tuple[list[dict], list[dict]]]:
+    """task -> (raw examples, text-to-text pairs with task_index) for evaluation; never subsampled.
+
+    ``split`` None means each task's own evaluation split (``Task.eval_split``: "validation",
+    "test" for WebQuestions and the AX diagnostics); a named split applies to every task that
+    has it (AX-b/AX-g, which only have "test", are then evaluated on it).
+    """
+    src = resolve_source(root, source)
     out = {}
     for t_idx, t_name in enumerate(task_names(name)):
         task = get_task(t_name)
-        records = task.load(root, split)
+        use = task.eval_split if split is None or split not in task.splits else split
+        records = src.load(task, use)
         pairs = [dict(task.preprocess(r), task_index=t_idx) for r in records]
         out[t_name] = (records, pairs)
     return out

@@ -2,7 +2,10 @@
 
 Files (google-research-datasets/natural-questions, nq_open/): ``nq_open/NQ-open.train.jsonl``
 and ``nq_open/NQ-open.dev.jsonl``; each line {"question": str, "answer": [str, ...]}.
-The papers report NQ on its "test" set, which for NQ-open is this dev file.
+The papers report NQ on its "test" set, which for NQ-open is this dev file (tfds
+``natural_questions_open`` calls it "validation"). Two extra local splits read the
+EfficientQA files of the same release (``efficientqa_dev``, ``efficientqa_test``: 1,800 and
+1,769 questions; extra fields are ignored).
 
 T5 closed-book QA conventions (t5.data.preprocessors.natural_questions_open): ``inputs =
 "nq question: {question}"``; when an example has several acceptable answers the FIRST one
@@ -16,20 +19,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sam_bench.tasks import metrics
-from sam_bench.tasks.base import Task
-from sam_bench.tasks.formats import DataFormatError, read_jsonl, require_field
+from sam_bench.tasks.base import Task, TfdsSpec
+from sam_bench.tasks.common import qa_scores
+from sam_bench.tasks.formats import read_jsonl, require_field, require_str_list
 
 
 def _validate(obj: dict, path: Path, line: int) -> dict:
     question = require_field(obj, "question", str, path, line)
-    answers = require_field(obj, "answer", list, path, line)
-    if not answers:
-        raise DataFormatError(path, line, "empty answer list", "answer")
-    for a in answers:
-        if not isinstance(a, str):
-            raise DataFormatError(path, line, f"answers must be strings, got {a!r}", "answer")
-    return {"question": question, "answer": list(answers)}
+    answers = require_str_list(obj, "answer", path, line)
+    return {"question": question, "answer": answers}
 
 
 def read(path: Path) -> list[dict]:
@@ -40,23 +38,35 @@ def preprocess(example: dict) -> dict:
     return {"inputs": f"nq question: {example['question']}", "targets": example["answer"][0]}
 
 
-def postprocess(text: str) -> str:
+def postprocess(text: str, example: dict | None = None) -> str:
     return text
 
 
+def metric_fn(examples, values) -> dict[str, float]:
+    return qa_scores("natural_questions", examples, values, lambda ex: ex["answer"])
+
+
 def score(examples, predictions) -> dict[str, float]:
-    result = metrics.squad([postprocess(p) for p in predictions], [ex["answer"] for ex in examples])
-    return {"em": 100.0 * result["em"], "f1": 100.0 * result["f1"]}
+    return TASK.score(examples, predictions)
 
 
 TASK = Task(
     name="natural_questions",
     benchmark="cbqa",
     metric_names=("em", "f1"),
-    split_files=(("train", "nq_open/NQ-open.train.jsonl"), ("validation", "nq_open/NQ-open.dev.jsonl")),
+    split_files=(("train", "nq_open/NQ-open.train.jsonl"), ("validation", "nq_open/NQ-open.dev.jsonl"),
+                 ("efficientqa_dev", "nq_open/NQ-open.efficientqa.dev.1.1.jsonl"),
+                 ("efficientqa_test", "nq_open/NQ-open.efficientqa.test.1.1.jsonl")),
     layout='nq_open/NQ-open.{train,dev}.jsonl, one {"question": str, "answer": [str, ...]} per line',
     reader=read,
     preprocessor=preprocess,
     postprocessor=postprocess,
-    scorer=score,
+    metric_fn=metric_fn,
+    dataset="natural_questions_open",
+    paper_split="test",
+    unlabeled_splits=(),
+    tfds=TfdsSpec("natural_questions_open", "1.0.0",
+                  "tensorflow_datasets.datasets.natural_questions_open.natural_questions_open_dataset_builder",
+                  (("train", "train"), ("validation", "validation")),
+                  lambda key, ex: {"question": ex["question"], "answer": list(ex["answer"])}),
 )

@@ -5,16 +5,22 @@
     examples = task.load("../shared/data", "validation")
     pair = task.preprocess(examples[0])         # {"inputs": ..., "targets": ...}
     task.score(examples, predicted_strings)     # {"accuracy": ..., "f1": ...}
+
+Registered: SuperGLUE (boolq, cb, copa, multirc, record, rte, wic, wsc, axb, axg), GLUE (cola,
+sst2, mrpc, stsb, qqp, mnli_m, mnli_mm, qnli, glue_rte, wnli; plus sst2_sentences, the
+sentence-level SST-2 release), closed-book QA (natural_questions, web_questions, trivia_qa),
+TyDiQA-GoldP (tydiqa_en, tydiqa_ar, tydiqa_bn, tydiqa_fi, tydiqa_id, tydiqa_ko, tydiqa_ru,
+tydiqa_sw, tydiqa_te) and xsum.
 """
 
 from __future__ import annotations
 
 import types
 
-from sam_bench.tasks import cb, natural_questions, stsb
+from sam_bench.tasks import cbqa, glue, natural_questions, stsb, superglue, tydiqa, xsum
 from sam_bench.tasks.base import Task
 
-__all__ = ["TASKS", "get_task", "register"]
+__all__ = ["TASKS", "REGISTRY", "get_task", "register"]
 
 _REGISTRY: dict[str, Task] = {}
 
@@ -27,8 +33,14 @@ def register(task: Task) -> Task:
     return task
 
 
-for _module in (cb, stsb, natural_questions):
-    register(_module.TASK)
+for _task in (
+    *superglue.TASKS,
+    *glue.TASKS_BEFORE_STSB, stsb.TASK, *glue.TASKS_AFTER_STSB,
+    natural_questions.TASK, *cbqa.TASKS,
+    *tydiqa.TASKS,
+    xsum.TASK,
+):
+    register(_task)
 
 #: Read-only view name -> Task of every registered task.
 REGISTRY = types.MappingProxyType(_REGISTRY)
