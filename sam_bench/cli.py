@@ -47,12 +47,12 @@ def cmd_synthesize(args) -> None:
 
 def cmd_pretrain(args) -> None:
     _setup(args.threads, args.compilation_cache)
-    from sam_bench.config import data_root, load_config, pretrain_id
+    from sam_bench.config import load_config, pretrain_id, synthetic_root
     from sam_bench.train.pretrain import run_pretrain
 
     if args.config:
         config = load_config(args.config)
-        spec, corpus = config["pretrain"], Path(data_root(config)) / "corpus" / "pretrain.txt"
+        spec, corpus = config["pretrain"], Path(synthetic_root(config)) / "corpus" / "pretrain.txt"
         out = Path(config["results_dir"]) / "pretrain" / pretrain_id(config)
     else:  # what the workflow passes: only what the pretraining depends on
         spec, corpus, out = json.loads(args.spec_json), Path(args.corpus), Path(args.out)
@@ -71,6 +71,12 @@ def cmd_run_cell(args) -> None:
         print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
         sys.exit(3)
     print(out / "result.json")
+
+
+def cmd_data(args) -> None:
+    from sam_bench.data.manifests import main as manifests_main
+
+    sys.exit(manifests_main(args.args))
 
 
 def cmd_aggregate(args) -> None:
@@ -138,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument("--cell-file", help="a file holding the cell spec")
             p.add_argument("--stop-after", type=int, default=None,
                            help="stop (exit 3) after the first checkpoint at or past this step; for testing resume")
+
+    p = sub.add_parser("data", help="verify data against data_manifests/, pin subsamples, show a manifest",
+                       add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("aggregate", help="collect result.json files into summary tables")
     p.add_argument("results", nargs="+")

@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "results_dir": "results",
     "report_dir": "reports/build",
     "threads_per_cell": 1,
-    "data": {"root": None, "synthetic_seed": 0},
+    "data": {"root": None, "archives": None, "subsamples": "manifest", "synthetic_seed": 0},
     "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
                  "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
     "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1},
@@ -68,6 +68,7 @@ def _registry_problems(config: dict) -> list[str]:
         problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {models}")
     tasks = sorted(TASKS) + sorted(MIXTURES)
     batch = config["finetune"]["batch_size"]
+    official = config["data"]["source"] != "synthetic"
     if config["data"]["source"] == "local" and not config["data"].get("root"):
         problems.append("data.root: source 'local' needs the directory of the official release files")
     for g, grid in enumerate(config["grids"]):
@@ -80,6 +81,12 @@ def _registry_problems(config: dict) -> list[str]:
         for i, task in enumerate(grid["task"]):
             if task not in tasks:
                 problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
+            elif official and config["data"]["subsamples"] == "manifest":
+                from sam_bench.data.manifests import pin_problems
+
+                for rate in grid["subsample_rate"]:
+                    for seed in grid["subsample_seed"]:
+                        problems += [f"grids[{g}].task[{i}]: {p}" for p in pin_problems(task, rate, seed)]
         for i, spec in enumerate(grid["optimizer"]):
             try:
                 recipe = parse_recipe(spec)
@@ -122,11 +129,13 @@ def short_hash(obj: Any, length: int = 8) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:length]
 
 
-def data_root(config: dict) -> str:
-    data = config["data"]
-    if data["source"] == "synthetic":
-        return f"{config['results_dir']}/data/synthetic-seed{data['synthetic_seed']}"
-    return data["root"]
+def synthetic_root(config: dict) -> str:
+    """Where the synthetic suite goes; its corpus also feeds pretraining for every source."""
+    return f"{config['results_dir']}/data/synthetic-seed{config['data']['synthetic_seed']}"
+
+
+def data_root(config: dict) -> str | None:
+    return synthetic_root(config) if config["data"]["source"] == "synthetic" else config["data"]["root"]
 
 
 def pretrain_id(config: dict) -> str:
@@ -152,6 +161,8 @@ def expand_cells(config: dict) -> list[dict]:
                     # the vocabulary always comes from the pretraining step; the weights only for init=pretrained
                     "pretrain_id": pretrain_id(config),
                     "task": task, "source": config["data"]["source"], "data_root": data_root(config),
+                    **({} if config["data"]["source"] == "synthetic" else
+                       {"data_archives": config["data"]["archives"], "subsamples": config["data"]["subsamples"]}),
                     "subsample_rate": float(rate), "subsample_seed": sub_seed,
                     "optimizer": r.canonical(), "method": r.method, "base_optimizer": r.base, "rho": r.rho,
                     "seed": seed, "finetune": config["finetune"], "results_dir": config["results_dir"],

@@ -19,6 +19,7 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from sam_bench.data.batching import TokenizedSplit, batch_at_step, eval_batches, tokenize
+from sam_bench.data.sources import make_source
 from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
@@ -39,13 +40,25 @@ class TaskData:
     split: TokenizedSplit
 
 
+def cell_source(cell: dict):
+    """The data source a cell reads: the synthetic suite, official local files, or tfds."""
+    if cell["source"] == "synthetic":
+        return make_source("synthetic", cell["data_root"], write=False)
+    if cell["source"] == "tfds":
+        return make_source("tfds", cell["data_root"], archives=cell.get("data_archives"),
+                           subsamples=cell.get("subsamples", "manifest"))
+    return make_source("local", cell["data_root"], subsamples=cell.get("subsamples", "manifest"))
+
+
 def load_cell_data(cell: dict, vocab: Vocabulary):
-    """Training mixture (each task subsampled, nested across rates) and per-task validation sets."""
+    """Training mixture (each task subsampled, nested across rates, pinned for official data)
+    and per-task evaluation sets."""
     ft = cell["finetune"]
     lengths = (ft["max_input_length"], ft["max_target_length"])
-    mixture = load_training_pairs(cell["task"], cell["data_root"], cell["subsample_rate"], cell["subsample_seed"])
+    source = cell_source(cell)
+    mixture = load_training_pairs(cell["task"], source, cell["subsample_rate"], cell["subsample_seed"])
     validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
-                  for name, (examples, pairs) in load_eval_sets(cell["task"], cell["data_root"]).items()]
+                  for name, (examples, pairs) in load_eval_sets(cell["task"], source).items()]
     return tokenize(mixture.pairs, vocab, *lengths), validation, mixture
 
 
@@ -103,7 +116,7 @@ def result_rows(cell: dict, best: dict) -> list[dict]:
             "paper": ROW_PAPER, "table": cell["experiment"], "model": cell["model"], "method": cell["method"],
             "rho": cell["rho"], "hparam_name": None, "hparam_value": None,
             "subsample_rate": cell["subsample_rate"], "task": task, "metric": metric, "value": entry["value"],
-            "split": "dev", "seed": cell["seed"], "step": entry["step"], "cell_id": cell["cell_id"],
+            "split": get_task(task).paper_split, "seed": cell["seed"], "step": entry["step"], "cell_id": cell["cell_id"],
             "base_optimizer": cell["base_optimizer"], "init": cell["init"],
             "subsample_seed": cell["subsample_seed"], "source": cell["source"], "mixture": cell["task"],
         })
@@ -173,7 +186,8 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
     result = {
         "cell": cell,
         "data": {"train_examples": {t: int(len(i)) for t, i in mixture.indices.items()},
-                 "full_sizes": mixture.full_sizes, "fingerprints": mixture.fingerprints},
+                 "full_sizes": mixture.full_sizes, "fingerprints": mixture.fingerprints,
+                 "subsamples": mixture.subsamples, "source": mixture.source},
         "rows": result_rows(cell, best_per_metric(history)),
         "curve": history,
         "timing": {"steps": ft["steps"], "seconds_per_step": float(np.median(timed)),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from sam_bench.config import data_root, expand_cells, pretrain_id, validate_config
+from sam_bench.config import expand_cells, pretrain_id, synthetic_root, validate_config
 from sam_bench.errors import ConfigError
 
 if not config:  # no --configfile: the default reproduction
@@ -16,7 +16,7 @@ except ConfigError as err:
     sys.exit(f"sam-bench: {err}")
 
 RESULTS = CONFIG["results_dir"]
-DATA_ROOT = data_root(CONFIG)
+SYNTHETIC_ROOT = synthetic_root(CONFIG)
 PRETRAIN_ID = pretrain_id(CONFIG)
 CELLS = {cell["cell_id"]: cell for cell in expand_cells(CONFIG)}
 SUMMARY = f"{RESULTS}/summary/{CONFIG['experiment']}"

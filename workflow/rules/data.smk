@@ -1,17 +1,12 @@
-# Data sources. `synthetic` writes the generated suite in the official file layouts;
-# `local` reads a directory the user provides (checked by the tasks' loaders).
+# Data sources. The synthetic suite is always written: its corpus feeds pretraining, and
+# with `source: synthetic` its tasks (in the official file layouts) are the fine-tuning data.
+# `local` and `tfds` read the user's official files; the loaders check them.
 
-if CONFIG["data"]["source"] == "synthetic":
-
-    rule synthesize:
-        output:
-            f"{DATA_ROOT}/suite.json",
-        params:
-            root=DATA_ROOT,
-            seed=CONFIG["data"]["synthetic_seed"],
-        shell:
-            "sam-bench synthesize --root {params.root} --seed {params.seed}"
-
-
-def corpus_input(wildcards):
-    return f"{DATA_ROOT}/suite.json" if CONFIG["data"]["source"] == "synthetic" else []
+rule synthesize:
+    output:
+        f"{SYNTHETIC_ROOT}/suite.json",
+    params:
+        root=SYNTHETIC_ROOT,
+        seed=CONFIG["data"]["synthetic_seed"],
+    shell:
+        "sam-bench synthesize --root {params.root} --seed {params.seed}"

@@ -3,13 +3,13 @@
 
 rule pretrain:
     input:
-        corpus_input,
+        f"{SYNTHETIC_ROOT}/suite.json",
     output:
         f"{RESULTS}/pretrain/{PRETRAIN_ID}/pretrain.json",
     threads: workflow.cores
     params:
         spec=json.dumps(CONFIG["pretrain"], sort_keys=True),
-        corpus=f"{DATA_ROOT}/corpus/pretrain.txt",
+        corpus=f"{SYNTHETIC_ROOT}/corpus/pretrain.txt",
         out=f"{RESULTS}/pretrain/{PRETRAIN_ID}",
     shell:
         "sam-bench pretrain --spec-json {params.spec:q} --corpus {params.corpus} --out {params.out}"
