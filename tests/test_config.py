@@ -81,3 +81,17 @@ def test_unknown_keys_are_rejected():
 def test_missing_config_file_is_reported(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_official_data_needs_pinned_subsamples():
+    config = default_config()
+    config["data"] = {"source": "local", "root": "/data/official"}
+    config["grids"] = [{"name": "g", "model": ["t5.1.1-tiny"], "task": ["cb"], "subsample_rate": [0.05, 0.3],
+                        "subsample_seed": [0, 7], "optimizer": ["adafactor"], "seed": [0]}]
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    message = str(err.value)
+    assert "subsample rate 0.3 is not pinned" in message and "subsample seed 7 is not pinned" in message
+    config["grids"][0].update(subsample_rate=[0.05, 1.0], subsample_seed=[0])
+    cells = expand_cells(validate_config(config))
+    assert {c["source"] for c in cells} == {"local"} and all(c["subsamples"] == "manifest" for c in cells)
