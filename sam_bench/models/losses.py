@@ -38,3 +38,19 @@ def per_example_cross_entropy(logits: Array, targets: Array, mask: Array) -> Arr
     mask = mask.astype(jnp.float32)
     total = jnp.sum(_token_nll(logits, targets) * mask, axis=-1)
     return total / jnp.maximum(jnp.sum(mask, axis=-1), 1.0)
+
+
+def classification_cross_entropy(logits: Array, labels: Array) -> Array:
+    """Mean cross-entropy of sequence-classification logits ``[B, C]`` against int labels ``[B]``."""
+    log_probs = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
+    picked = jnp.take_along_axis(log_probs, jnp.asarray(labels, jnp.int32)[:, None], axis=-1)
+    return -jnp.mean(picked)
+
+
+def regression_mse(logits: Array, targets: Array) -> Array:
+    """Mean squared error of a regression head's output ``[B, 1]`` (or ``[B]``) against ``[B]``.
+
+    The same loss as Hugging Face's ``problem_type="regression"`` with one label (STS-B).
+    """
+    pred = logits.astype(jnp.float32).reshape(logits.shape[0])
+    return jnp.mean(jnp.square(pred - jnp.asarray(targets, jnp.float32).reshape(-1)))

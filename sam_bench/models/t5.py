@@ -192,6 +192,9 @@ NAMED_CONFIGS: dict[str, T5Config] = {
     "mt5-base": _shape(MT5_VOCAB, 768, 64, 12, 2048, 12, 12),
     "mt5-large": _shape(MT5_VOCAB, 1024, 64, 16, 2816, 24, 24),
     "mt5-xl": _shape(MT5_VOCAB, 2048, 64, 32, 5120, 24, 24),
+    # for memory planning: the XXL sizes (11B / 13B), too big to fine-tune on one 80 GB GPU
+    "t5.1.1-xxl": _shape(T5_VOCAB, 4096, 64, 64, 10240, 24, 24),
+    "mt5-xxl": _shape(MT5_VOCAB, 4096, 64, 64, 10240, 24, 24),
 }
 
 

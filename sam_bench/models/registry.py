@@ -1,0 +1,72 @@
+"""One registry over every named architecture: T5.1.1 / mT5 and the BERT family.
+
+``model_config(name)`` gives the config a cell's ``model`` names; the helpers here
+dispatch on the config's type so the trainer, the importer and the memory planner
+treat both families alike.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Union
+
+import jax
+from flax import nnx
+
+from sam_bench.models.bert import NAMED_BERT_CONFIGS, BertConfig, BertEncoder
+from sam_bench.models.t5 import NAMED_CONFIGS, T5, T5Config
+
+ModelConfig = Union[T5Config, BertConfig]
+
+#: Every named architecture (T5.1.1/mT5 names first, then the BERT family).
+MODEL_CONFIGS: dict[str, ModelConfig] = {**NAMED_CONFIGS, **NAMED_BERT_CONFIGS}
+
+#: Parameter counts as published (paper or model card), for the comparison in docs/models.md.
+PUBLISHED_PARAMS: dict[str, float] = {
+    "t5.1.1-small": 77e6, "t5.1.1-base": 250e6, "t5.1.1-large": 800e6, "t5.1.1-xl": 3e9,
+    "t5.1.1-xxl": 11e9,
+    "mt5-small": 300e6, "mt5-base": 580e6, "mt5-large": 1.2e9, "mt5-xl": 3.7e9, "mt5-xxl": 13e9,
+    "bert-base-uncased": 110e6, "bert-large-uncased": 340e6,
+    "roberta-base": 125e6, "roberta-large": 355e6,
+    "electra-base-discriminator": 110e6, "electra-large-discriminator": 335e6,
+    "albert-base-v2": 12e6, "albert-xxlarge-v2": 235e6,
+    "all-minilm-l6-v2": 22.7e6,
+}
+
+
+def model_config(name: str, **overrides: Any) -> ModelConfig:
+    """The named architecture with dataclass fields overridden (``dtype``, ``num_labels``, ...)."""
+    if name not in MODEL_CONFIGS:
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODEL_CONFIGS)}")
+    return MODEL_CONFIGS[name].replace(**overrides)
+
+
+def model_family(config: ModelConfig) -> str:
+    """``"t5"`` (encoder-decoder) or ``"bert"`` (BERT-family encoder)."""
+    if isinstance(config, T5Config):
+        return "t5"
+    if isinstance(config, BertConfig):
+        return "bert"
+    raise TypeError(f"not a model config: {type(config).__name__}")
+
+
+def _module(config: ModelConfig, seed: int = 0) -> nnx.Module:
+    if model_family(config) == "t5":
+        return T5(config, rngs=nnx.Rngs(params=seed))
+    return BertEncoder(config, rngs=nnx.Rngs(params=seed))
+
+
+def init_model(config: ModelConfig, seed: int) -> tuple[nnx.GraphDef, nnx.State]:
+    """``(graphdef, params)`` of a randomly initialised model of either family."""
+    return nnx.split(_module(config, seed), nnx.Param)
+
+
+def abstract_model(config: ModelConfig) -> tuple[nnx.GraphDef, nnx.State]:
+    """``(graphdef, params)`` whose leaves are ``ShapeDtypeStruct``: nothing is allocated."""
+    return nnx.split(nnx.eval_shape(lambda: _module(config, 0)), nnx.Param)
+
+
+def count_model_params(config: ModelConfig) -> int:
+    """Trainable parameters of either family, from shapes only."""
+    _, shapes = abstract_model(config)
+    return int(sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(shapes)))
