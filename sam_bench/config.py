@@ -27,7 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "data": {"root": None, "archives": None, "subsamples": "manifest", "synthetic_seed": 0},
     "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
                  "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
-    "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1},
+    "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1,
+                 "dtype": "float32", "vocab": None},
+    "checkpoint_root": None,
 }
 GRID_DEFAULTS = {"init": ["pretrained"], "subsample_seed": [0]}
 
@@ -58,13 +60,14 @@ def _schema_problems(config: dict) -> list[str]:
 
 
 def _registry_problems(config: dict) -> list[str]:
-    from sam_bench.models import NAMED_CONFIGS
+    from sam_bench.models import MODEL_CONFIGS, model_family
     from sam_bench.optim import parse_recipe
     from sam_bench.tasks import MIXTURES, TASKS
 
     problems = []
-    models = sorted(NAMED_CONFIGS)
-    if config["pretrain"]["model"] not in NAMED_CONFIGS:
+    seq2seq = {name for name, c in MODEL_CONFIGS.items() if model_family(c) == "t5"}
+    models = sorted(seq2seq)
+    if config["pretrain"]["model"] not in seq2seq:
         problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {models}")
     tasks = sorted(TASKS) + sorted(MIXTURES)
     batch = config["finetune"]["batch_size"]
@@ -73,11 +76,16 @@ def _registry_problems(config: dict) -> list[str]:
         problems.append("data.root: source 'local' needs the directory of the official release files")
     for g, grid in enumerate(config["grids"]):
         for i, model in enumerate(grid["model"]):
-            if model not in NAMED_CONFIGS:
+            if model in MODEL_CONFIGS and model not in seq2seq:
+                problems.append(f"grids[{g}].model[{i}]: {model!r} is an encoder; fine-tuning cells train "
+                                f"encoder-decoder models only for now; valid: {models}")
+            elif model not in seq2seq:
                 problems.append(f"grids[{g}].model[{i}]: unknown model {model!r}; valid: {models}")
-            elif "pretrained" in grid.get("init", ["pretrained"]) and model != config["pretrain"]["model"]:
-                problems.append(f"grids[{g}].model[{i}]: init 'pretrained' needs the workflow-pretrained model "
-                                f"{config['pretrain']['model']!r}, got {model!r}")
+            elif "pretrained" in grid["init"] and model != config["pretrain"]["model"]:
+                problems.append(f"grids[{g}].model[{i}]: init 'pretrained' is the workflow-pretrained model "
+                                f"{config['pretrain']['model']!r}, got {model!r}; name a checkpoint instead")
+        for i, init in enumerate(grid["init"]):
+            problems += [f"grids[{g}].init[{i}]: {p}" for p in _init_problems(init, config)]
         for i, task in enumerate(grid["task"]):
             if task not in tasks:
                 problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
@@ -95,6 +103,25 @@ def _registry_problems(config: dict) -> list[str]:
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
     return problems
+
+
+def _init_problems(init: str, config: dict) -> list[str]:
+    """A checkpoint named by `init` must exist before any job starts."""
+    from sam_bench.models.checkpoints import NAMED_CHECKPOINTS, resolve_named_checkpoint
+
+    if init in ("pretrained", "random"):
+        return []
+    path = init.split(":", 1)[1] if init.split(":", 1)[0] in ("hf", "t5x", "sam-bench") else init
+    if path in NAMED_CHECKPOINTS:
+        try:
+            resolve_named_checkpoint(path, config.get("checkpoint_root"))
+        except ConfigError as err:
+            return [str(err)]
+        return []
+    if not Path(path).expanduser().exists():
+        return [f"{init!r} is not 'pretrained', 'random', a named checkpoint or an existing path; "
+                f"named checkpoints: {sorted(NAMED_CHECKPOINTS)}"]
+    return []
 
 
 def validate_config(config: dict) -> dict:
@@ -166,6 +193,7 @@ def expand_cells(config: dict) -> list[dict]:
                     "subsample_rate": float(rate), "subsample_seed": sub_seed,
                     "optimizer": r.canonical(), "method": r.method, "base_optimizer": r.base, "rho": r.rho,
                     "seed": seed, "finetune": config["finetune"], "results_dir": config["results_dir"],
+                    **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
                 }
                 cell["cell_id"] = cell_id(cell)
                 if cell["cell_id"] in seen:  # the same cell named by two grids runs once
@@ -179,6 +207,7 @@ def cell_id(cell: dict) -> str:
     # where results live does not change what the cell computes
     body = {k: v for k, v in cell.items() if k not in ("cell_id", "results_dir")}
     rho = "" if cell["rho"] is None else f"{cell['rho']:g}"
-    slug = (f"{cell['model']}-{cell['task']}-{cell['init'][:3]}-r{cell['subsample_rate']:g}"
+    init = cell["init"][:3] if cell["init"] in ("pretrained", "random") else "ckpt"
+    slug = (f"{cell['model']}-{cell['task']}-{init}-r{cell['subsample_rate']:g}"
             f"-{cell['method']}{rho}-s{cell['seed']}")
     return f"{slug}-{short_hash(body)}"

@@ -70,3 +70,25 @@ def test_interrupted_cell_resumes_to_identical_numbers(smoke_run, tmp_path):
     resumed = run_cell(cell, out, progress=False)
     assert resumed["rows"] == uninterrupted["rows"]
     assert resumed["curve"] == uninterrupted["curve"]
+
+
+@pytest.mark.slow
+def test_cell_starts_from_an_exported_checkpoint_folder(smoke_run, tmp_path):
+    """A cell names a model size and a checkpoint path (a Hugging Face folder here)."""
+    from sam_bench.models import model_config
+    from sam_bench.models.checkpoints import export_hf, load_initial_params
+    from sam_bench.train.finetune import run_cell
+
+    workdir, _ = smoke_run
+    config = model_config("t5.1.1-tiny")
+    _, params = load_initial_params("random", config, seed=7)
+    folder = export_hf(params, config, tmp_path / "t5-tiny-hf")
+    pretrain = next((workdir / "results" / "pretrain").glob("*/spm.model"))
+    shutil.copy(pretrain, folder / "spiece.model")  # T5 checkpoints ship their SentencePiece model
+
+    template = json.loads(next((workdir / "results" / "cells").glob("*/result.json")).read_text())["cell"]
+    cell = dict(template, init=str(folder), method="adafactor", optimizer="adafactor(lr=0.001)", rho=None,
+                base_optimizer="adafactor", results_dir=str(workdir / "results"), cell_id="from-checkpoint")
+    cell["data_root"] = str(workdir / template["data_root"])
+    result = run_cell(cell, tmp_path / "cell", progress=False)
+    assert {(r["task"], r["metric"]) for r in result["rows"]} >= {("cb", "f1"), ("natural_questions", "em")}

@@ -15,7 +15,6 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 from tqdm.auto import tqdm
 
 from sam_bench.data.batching import TokenizedSplit, batch_at_step, eval_batches, tokenize
@@ -23,10 +22,12 @@ from sam_bench.data.sources import make_source
 from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
-from sam_bench.models import T5Config, greedy_decode, init_params
+from sam_bench.models import T5Config, greedy_decode, model_config
+from sam_bench.models.checkpoints import load_initial_params
+from sam_bench.models.tokenizers import load_tokenizer
 from sam_bench.optim import parse_recipe
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
-from sam_bench.train.checkpoint import TrainStateCheckpoints, load_params
+from sam_bench.train.checkpoint import TrainStateCheckpoints
 from sam_bench.train.step import make_loss_fn, make_train_step
 
 ROW_PAPER = "sam-bench"
@@ -67,20 +68,43 @@ def pretrain_dir(cell: dict) -> Path:
 
 
 def load_model(cell: dict):
-    """(graphdef, params, vocab, config): workflow-pretrained weights, or a random init."""
+    """(graphdef, params, vocab, config) for a cell's `init`.
+
+    `pretrained` and `random` with the workflow's model use the pretraining output (its
+    architecture, and its vocabulary either way); any other model or init (a named public
+    checkpoint or a path) uses the registry's architecture and the T5 SentencePiece
+    vocabulary named by `finetune.vocab` or found in the checkpoint folder.
+    """
+    ft = cell["finetune"]
     source = pretrain_dir(cell)
     meta_path = source / "pretrain.json"
-    if not meta_path.exists():
+    workflow_model = meta_path.exists() and read_json(meta_path)["model"] == cell["model"]
+    if cell["init"] in ("pretrained", "random") and workflow_model:
+        meta = read_json(meta_path)
+        config = T5Config(**{**meta["model_config"], "dropout_rate": ft["dropout_rate"], "dtype": ft["dtype"]})
+        vocab_path = source / meta["vocab_file"]
+    elif cell["init"] == "pretrained":
         raise ConfigError(f"cell {cell['cell_id']} needs the pretraining output {meta_path}; "
                           f"run `sam-bench pretrain` (the workflow does this first)")
-    meta = read_json(meta_path)
-    vocab = Vocabulary(source / meta["vocab_file"])
-    config = T5Config(**{**meta["model_config"], "dropout_rate": cell["finetune"]["dropout_rate"]})
-    graphdef, params = init_params(config, seed=cell["seed"])
-    if cell["init"] == "pretrained":
-        pure = load_params(source / "params", like=nnx.to_pure_dict(params))
-        nnx.replace_by_pure_dict(params, pure)
-    return graphdef, params, vocab, config
+    else:
+        config = model_config(cell["model"], dropout_rate=ft["dropout_rate"], dtype=ft["dtype"])
+        vocab_path = ft.get("vocab") or _checkpoint_vocab(cell)
+    graphdef, params = load_initial_params(cell["init"], config, seed=cell["seed"], pretrained_dir=source,
+                                           root=cell.get("checkpoint_root"))
+    return graphdef, params, load_tokenizer(config, vocab_path), config
+
+
+def _checkpoint_vocab(cell: dict) -> Path:
+    from sam_bench.models.checkpoints import resolve_named_checkpoint
+
+    init = cell["init"].split(":", 1)[-1]
+    folder = Path(init) if Path(init).exists() else resolve_named_checkpoint(init, cell.get("checkpoint_root"))
+    folder = folder if folder.is_dir() else folder.parent
+    for name in ("spiece.model", "sentencepiece.model", "vocab/spiece.model"):
+        if (folder / name).exists():
+            return folder / name
+    raise ConfigError(f"cell {cell['cell_id']}: no SentencePiece vocabulary in {folder}; "
+                      f"set finetune.vocab to the model's spiece.model (T5.1.1: the 32k C4 vocabulary)")
 
 
 def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int) -> dict:

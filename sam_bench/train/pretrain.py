@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax import nnx
 from tqdm.auto import tqdm
 
 from sam_bench.data.span_corruption import corpus_chunks, random_spans_helper, span_corruption_batch_at_step
@@ -24,7 +23,8 @@ from sam_bench.data.tokenizer import Vocabulary, train_sentencepiece
 from sam_bench.errors import ConfigError
 from sam_bench.io import write_json_atomic
 from sam_bench.models import init_params, t5_config
-from sam_bench.train.checkpoint import TrainStateCheckpoints, save_params
+from sam_bench.models.checkpoints import save_checkpoint
+from sam_bench.train.checkpoint import TrainStateCheckpoints
 from sam_bench.train.step import make_loss_fn, make_train_step
 from sam_bench.optim.sharpness import standard_gradient
 
@@ -74,7 +74,7 @@ def run_pretrain(spec: dict, corpus: Path, out_dir: Path, progress: bool = True)
             bar.set_postfix(loss=f"{curve[-1]['loss']:.3f}")
         if (step + 1) % 500 == 0:
             checkpoints.save(step + 1, (params, opt_state), {"curve": curve})
-    save_params(out_dir / "params", nnx.to_pure_dict(params))
+    save_checkpoint(out_dir, params, config)  # params/ + model.json, read by load_initial_params
     meta = {
         "model": spec["model"], "model_config": dataclasses.asdict(config), "vocab_file": f"{VOCAB_PREFIX}.model",
         "vocab_size": vocab.vocab_size, "corpus": str(corpus), "chunks": int(len(chunks)), "chunk_length": length,
