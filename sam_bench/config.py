@@ -70,7 +70,6 @@ def _registry_problems(config: dict) -> list[str]:
     if config["pretrain"]["model"] not in seq2seq:
         problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {models}")
     tasks = sorted(TASKS) + sorted(MIXTURES)
-    batch = config["finetune"]["batch_size"]
     official = config["data"]["source"] != "synthetic"
     if config["data"]["source"] == "local" and not config["data"].get("root"):
         problems.append("data.root: source 'local' needs the directory of the official release files")
@@ -85,7 +84,8 @@ def _registry_problems(config: dict) -> list[str]:
                 problems.append(f"grids[{g}].model[{i}]: init 'pretrained' is the workflow-pretrained model "
                                 f"{config['pretrain']['model']!r}, got {model!r}; name a checkpoint instead")
         for i, init in enumerate(grid["init"]):
-            problems += [f"grids[{g}].init[{i}]: {p}" for p in _init_problems(init, config)]
+            for model in grid["model"] if init == "checkpoint" else [None]:
+                problems += [f"grids[{g}].init[{i}]: {p}" for p in _init_problems(model or init, config)]
         for i, task in enumerate(grid["task"]):
             if task not in tasks:
                 problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
@@ -95,6 +95,7 @@ def _registry_problems(config: dict) -> list[str]:
                 for rate in grid["subsample_rate"]:
                     for seed in grid["subsample_seed"]:
                         problems += [f"grids[{g}].task[{i}]: {p}" for p in pin_problems(task, rate, seed)]
+        batch = {**config["finetune"], **grid.get("finetune", {})}["batch_size"]
         for i, spec in enumerate(grid["optimizer"]):
             try:
                 recipe = parse_recipe(spec)
@@ -181,6 +182,7 @@ def expand_cells(config: dict) -> list[dict]:
         for model, init, task, rate, sub_seed, spec, seed in axes:
             recipe = parse_recipe(spec)
             rhos = grid.get("rho", [None]) if recipe.variant else [None]  # no ρ axis: the recipe's own ρ
+            init = model if init == "checkpoint" else init  # each model's own named checkpoint
             for rho in rhos:
                 r = recipe.with_rho(rho) if rho is not None else recipe
                 cell = {
@@ -192,7 +194,8 @@ def expand_cells(config: dict) -> list[dict]:
                        {"data_archives": config["data"]["archives"], "subsamples": config["data"]["subsamples"]}),
                     "subsample_rate": float(rate), "subsample_seed": sub_seed,
                     "optimizer": r.canonical(), "method": r.method, "base_optimizer": r.base, "rho": r.rho,
-                    "seed": seed, "finetune": config["finetune"], "results_dir": config["results_dir"],
+                    "seed": seed, "finetune": {**config["finetune"], **grid.get("finetune", {})},
+                    "results_dir": config["results_dir"],
                     **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
                 }
                 cell["cell_id"] = cell_id(cell)

@@ -4,7 +4,10 @@
 
 rule finetune:
     input:
-        lambda wildcards: f"{RESULTS}/pretrain/{CELLS[wildcards.cell]['pretrain_id']}/pretrain.json",
+        # the pretraining output supplies the workflow model's weights and vocabulary;
+        # cells that start from a public checkpoint do not wait for it
+        lambda wildcards: f"{RESULTS}/pretrain/{CELLS[wildcards.cell]['pretrain_id']}/pretrain.json"
+        if CELLS[wildcards.cell]["init"] in ("pretrained", "random") else [],
     output:
         f"{RESULTS}/cells/{{cell}}/result.json",
     threads: CONFIG.get("threads_per_cell", 1)
