@@ -1,45 +1,375 @@
-"""Base optimizers, built from optax by name with validated hyper-parameters."""
+"""Base optimizers (optax), built by name with validated hyper-parameters.
+
+Each base optimizer is declared once: its optax construction, its hyper-parameters with
+defaults and valid ranges, and, where it keeps one, its second-moment preconditioner
+P (used by the preconditioned SAM variants, ε ∝ P⁻¹g):
+
+    adafactor  P = sqrt(v̂ + ε₁), v̂ the factored estimate r cᵀ / mean(r) (or v, unfactored)
+    adam(w)    P = sqrt(ν / (1 − β₂ᵗ)) + eps
+    amsgrad    P = sqrt(ν_max) + eps
+    adagrad    P = sqrt(Σ g² + eps)
+    sgd        none (P = I)
+
+P is read from the optimizer state *before* the step's update, i.e. the estimate the base
+optimizer would apply to the previous gradient; at t = 0 it is δ·1, which makes the
+preconditioned perturbation the plain SAM one.
+
+Every base optimizer also takes a learning-rate schedule (GSAM's ρ follows it):
+`schedule` constant | linear | cosine, `warmup_steps` (linear warm-up from 0), and for
+linear/cosine `decay_steps` (the step at which the decay ends, warm-up included, like
+fairseq's total_num_update) and `end_lr`.
+"""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any, Callable
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import optax
+from optax._src.factorized import FactoredState
 
 from sam_bench.errors import ConfigError
 
-
-def _adafactor(lr: float = 1e-3, decay_rate: float = 0.8, clipping_threshold: float | None = 1.0,
-               multiply_by_parameter_scale: bool = True, momentum: float | None = None,
-               factored: bool = True) -> optax.GradientTransformation:
-    # optax's defaults are mesh-tf's AdafactorOptimizer defaults, which T5.1.1 fine-tuning
-    # uses with a constant learning rate of 1e-3 (Raffel et al. 2020; Bahri et al. §4.1).
-    return optax.adafactor(learning_rate=lr, decay_rate=decay_rate, clipping_threshold=clipping_threshold,
-                           multiply_by_parameter_scale=multiply_by_parameter_scale, momentum=momentum,
-                           factored=factored)
+SCHEDULES = ("constant", "linear", "cosine")
+SCHEDULE_DEFAULTS = {"schedule": "constant", "warmup_steps": 0, "decay_steps": None, "end_lr": 0.0}
 
 
-def _adamw(lr: float = 1e-4, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
-           weight_decay: float = 0.01) -> optax.GradientTransformation:
-    # FSAM (Zhong et al. §4.2): Adam with β2 = 0.999 and weight decay 0.01.
-    return optax.adamw(learning_rate=lr, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay)
+# --------------------------------------------------------------------------
+# value checks (each returns an error message or None)
+# --------------------------------------------------------------------------
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-BASE_OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
-    "adafactor": _adafactor,
-    "adamw": _adamw,
+def number(lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
+    def check(x):
+        if x is None and optional:
+            return None
+        if not _is_number(x):
+            return "a number" + (" or None" if optional else "")
+        bad = ((lo is not None and (x <= lo if lo_open else x < lo))
+               or (hi is not None and (x >= hi if hi_open else x > hi)))
+        if bad:
+            if hi is None:
+                text = f"a number {'>' if lo_open else '>='} {lo}"
+            elif lo is None:
+                text = f"a number {'<' if hi_open else '<='} {hi}"
+            else:
+                text = f"a number with {lo} {'<' if lo_open else '<='} x {'<' if hi_open else '<='} {hi}"
+            return text + (" (or None)" if optional else "")
+        return None
+
+    return check
+
+
+def integer(lo=None, optional=False):
+    def check(x):
+        if x is None and optional:
+            return None
+        if not isinstance(x, int) or isinstance(x, bool) or (lo is not None and x < lo):
+            return f"an integer >= {lo}" + (" or None" if optional else "") if lo is not None else "an integer"
+        return None
+
+    return check
+
+
+def choice(*options):
+    def check(x):
+        return None if x in options else f"one of {list(options)}"
+
+    return check
+
+
+def boolean(x):
+    return None if isinstance(x, bool) else "true or false"
+
+
+def check_args(owner: str, args: dict, spec: dict[str, tuple[Any, Callable]]) -> None:
+    """Raise ConfigError for unknown names or out-of-range values of `args` against `spec`."""
+    unknown = sorted(set(args) - set(spec))
+    if unknown:
+        raise ConfigError(f"{owner}: unknown argument(s) {unknown}; valid: {list(spec)}")
+    for name, value in args.items():
+        problem = spec[name][1](value)
+        if problem:
+            raise ConfigError(f"{owner}: {name} must be {problem}, got {value!r}")
+
+
+# --------------------------------------------------------------------------
+# learning-rate schedules
+# --------------------------------------------------------------------------
+
+def _check_schedule(owner: str, args: dict) -> None:
+    kind = args.get("schedule", "constant")
+    if kind in ("linear", "cosine") and args.get("decay_steps") is None:
+        raise ConfigError(f"{owner}: schedule={kind!r} needs decay_steps (the step at which the decay ends)")
+    if args.get("decay_steps") is not None and args["decay_steps"] <= args.get("warmup_steps", 0):
+        raise ConfigError(f"{owner}: decay_steps={args['decay_steps']} must exceed warmup_steps="
+                          f"{args.get('warmup_steps', 0)}")
+    if kind == "constant" and args.get("decay_steps") is not None:
+        raise ConfigError(f"{owner}: decay_steps is only used with schedule 'linear' or 'cosine'")
+
+
+def learning_rate(args: dict) -> float | Callable[[jax.Array], jax.Array]:
+    """The base's learning rate: a float when constant (optax's plain path), else a schedule."""
+    lr = float(args["lr"])
+    kind = args.get("schedule", "constant")
+    warmup = int(args.get("warmup_steps", 0))
+    if kind == "constant" and warmup == 0:
+        return lr
+    decay_steps = args.get("decay_steps")
+    end_lr = float(args.get("end_lr", 0.0))
+
+    def schedule(count):
+        t = jnp.asarray(count, jnp.float32)
+        warm = lr * t / warmup if warmup else lr
+        if kind == "constant":
+            after = lr
+        else:
+            frac = jnp.clip((t - warmup) / (decay_steps - warmup), 0.0, 1.0)
+            if kind == "linear":
+                after = lr + (end_lr - lr) * frac
+            else:
+                after = end_lr + (lr - end_lr) * 0.5 * (1.0 + jnp.cos(jnp.pi * frac))
+        return jnp.where(t < warmup, warm, after)
+
+    return schedule
+
+
+def learning_rate_range(args: dict) -> tuple[float, float]:
+    """(lr_min, lr_max) over the whole schedule, for GSAM's ρ_t."""
+    values = [float(args["lr"])]
+    if args.get("warmup_steps", 0):
+        values.append(0.0)
+    if args.get("schedule", "constant") != "constant":
+        values.append(float(args.get("end_lr", 0.0)))
+    return min(values), max(values)
+
+# --------------------------------------------------------------------------
+# second-moment preconditioners, read from the base optimizer's state
+# --------------------------------------------------------------------------
+
+def find_state(opt_state, cls):
+    """The unique sub-state of type `cls` inside an optax state (chains, wrappers)."""
+    found = [s for s in jax.tree.leaves(opt_state, is_leaf=lambda x: isinstance(x, cls)) if isinstance(s, cls)]
+    if len(found) != 1:
+        raise ValueError(f"expected one {cls.__name__} in the optimizer state, found {len(found)}")
+    return found[0]
+
+
+def _adam_preconditioner(b2: float, eps: float):
+    def precondition(opt_state, params):
+        state = find_state(opt_state, optax.ScaleByAdamState)
+        t = state.count.astype(jnp.float32)
+        correction = jnp.where(t > 0, 1.0 - b2 ** t, 1.0)
+        return jax.tree.map(lambda nu: jnp.sqrt(nu / correction) + eps, state.nu)
+
+    return precondition
+
+
+def _amsgrad_preconditioner(eps: float):
+    def precondition(opt_state, params):
+        state = find_state(opt_state, optax.ScaleByAmsgradState)
+        return jax.tree.map(lambda v: jnp.sqrt(v) + eps, state.nu_max)
+
+    return precondition
+
+
+def _adagrad_preconditioner(eps: float):
+    def precondition(opt_state, params):
+        state = find_state(opt_state, optax.ScaleByRssState)
+        return jax.tree.map(lambda s: jnp.sqrt(s + eps), state.sum_of_squares)
+
+    return precondition
+
+
+def _factored_dims(shape, factored: bool, min_dim_size_to_factor: int = 128):
+    # the same rule (and the same numpy call) as optax's scale_by_factored_rms
+    if not factored or len(shape) < 2:
+        return None
+    sorted_dims = np.argsort(shape)
+    if shape[sorted_dims[-2]] < min_dim_size_to_factor:
+        return None
+    return int(sorted_dims[-2]), int(sorted_dims[-1])
+
+
+def _adafactor_preconditioner(factored: bool, epsilon1: float = 1e-30):
+    def precondition(opt_state, params):
+        state = find_state(opt_state, FactoredState)
+
+        def leaf(p, v_row, v_col, v):
+            dims = _factored_dims(p.shape, factored)
+            if dims is None:
+                v_hat = v
+            else:
+                d1, d0 = dims
+                reduced_d1 = d1 - 1 if d1 > d0 else d1
+                row_mean = jnp.mean(v_row, axis=reduced_d1, keepdims=True)
+                row = jnp.where(row_mean > 0, v_row / jnp.where(row_mean > 0, row_mean, 1.0), 0.0)
+                v_hat = jnp.expand_dims(row, d0) * jnp.expand_dims(v_col, d1)
+            return jnp.sqrt(v_hat + epsilon1)
+
+        return jax.tree.map(leaf, params, state.v_row, state.v_col, state.v)
+
+    return precondition
+
+
+# --------------------------------------------------------------------------
+# the base optimizers
+# --------------------------------------------------------------------------
+
+_LR = number(0, lo_open=True)
+_BETA = number(0, 1, hi_open=True)
+_EPS = number(0, lo_open=True)
+_SCHEDULE_SPEC = {
+    "schedule": ("constant", choice(*SCHEDULES)),
+    "warmup_steps": (0, integer(0)),
+    "decay_steps": (None, integer(1, optional=True)),
+    "end_lr": (0.0, number(0)),
 }
 
 
-def base_hparam_names(name: str) -> list[str]:
-    import inspect
+@dataclass(frozen=True)
+class BaseOptimizer:
+    name: str
+    spec: dict                       # name -> (default, check)
+    build: Callable[..., optax.GradientTransformation]
+    preconditioner: Callable[[dict], Callable] | None = None   # args -> (opt_state, params) -> P
+    source: str = ""
+    aliases: tuple = ()              # (alias, canonical) pairs, e.g. b1 -> momentum
 
-    return list(inspect.signature(BASE_OPTIMIZERS[name]).parameters)
+    def resolve(self, args: dict) -> dict:
+        """Canonical argument names, defaults filled in, everything checked."""
+        args = dict(args)
+        for alias, canonical in self.aliases:
+            if alias in args:
+                if canonical in args:
+                    raise ConfigError(f"{self.name}: give {canonical} or its alias {alias}, not both")
+                args[canonical] = args.pop(alias)
+        check_args(self.name, args, self.spec)
+        full = {k: v[0] for k, v in self.spec.items()}
+        full.update(args)
+        _check_schedule(self.name, full)
+        return full
+
+
+def _momentum(value):
+    return None if value in (None, 0, 0.0) else value
+
+
+def _build_adafactor(lr, decay_rate, clipping_threshold, multiply_by_parameter_scale, momentum, factored, **sched):
+    # optax's defaults are mesh-tf's AdafactorOptimizer defaults, which T5.1.1 fine-tuning
+    # uses with a constant learning rate of 1e-3 (Raffel et al. 2020; Bahri et al. §4.1).
+    return optax.adafactor(learning_rate=learning_rate({"lr": lr, **sched}), decay_rate=decay_rate,
+                           clipping_threshold=clipping_threshold,
+                           multiply_by_parameter_scale=multiply_by_parameter_scale,
+                           momentum=_momentum(momentum), factored=factored)
+
+
+def _build_adam(lr, b1, b2, eps, **sched):
+    return optax.adam(learning_rate=learning_rate({"lr": lr, **sched}), b1=b1, b2=b2, eps=eps)
+
+
+def _build_adamw(lr, b1, b2, eps, weight_decay, **sched):
+    # FSAM (Zhong et al. §4.2): Adam with β2 = 0.999 and weight decay 0.01.
+    return optax.adamw(learning_rate=learning_rate({"lr": lr, **sched}), b1=b1, b2=b2, eps=eps,
+                       weight_decay=weight_decay)
+
+
+def _build_amsgrad(lr, b1, b2, eps, weight_decay, **sched):
+    lr_ = learning_rate({"lr": lr, **sched})
+    if not weight_decay:
+        return optax.amsgrad(learning_rate=lr_, b1=b1, b2=b2, eps=eps)
+    return optax.chain(optax.scale_by_amsgrad(b1=b1, b2=b2, eps=eps), optax.add_decayed_weights(weight_decay),
+                       optax.scale_by_learning_rate(lr_))
+
+
+def _build_adagrad(lr, initial_accumulator_value, eps, **sched):
+    return optax.adagrad(learning_rate=learning_rate({"lr": lr, **sched}),
+                         initial_accumulator_value=initial_accumulator_value, eps=eps)
+
+
+def _build_sgd(lr, momentum, nesterov, **sched):
+    return optax.sgd(learning_rate=learning_rate({"lr": lr, **sched}), momentum=_momentum(momentum),
+                     nesterov=nesterov)
+
+
+BASE_OPTIMIZERS: dict[str, BaseOptimizer] = {
+    "adafactor": BaseOptimizer(
+        "adafactor",
+        {"lr": (1e-3, _LR), "decay_rate": (0.8, number(0, lo_open=True)),
+         "clipping_threshold": (1.0, number(1, optional=True)),
+         "multiply_by_parameter_scale": (True, boolean), "momentum": (None, number(0, 1, hi_open=True, optional=True)),
+         "factored": (True, boolean), **_SCHEDULE_SPEC},
+        _build_adafactor,
+        preconditioner=lambda a: _adafactor_preconditioner(a["factored"]),
+        source="Shazeer & Stern 2018; T5.1.1 settings (optax defaults = mesh-tf defaults)",
+        aliases=(("b1", "momentum"),)),
+    "adam": BaseOptimizer(
+        "adam",
+        {"lr": (1e-4, _LR), "b1": (0.9, _BETA), "b2": (0.999, _BETA), "eps": (1e-8, _EPS), **_SCHEDULE_SPEC},
+        _build_adam, preconditioner=lambda a: _adam_preconditioner(a["b2"], a["eps"]),
+        source="Kingma & Ba 2015"),
+    "adamw": BaseOptimizer(
+        "adamw",
+        {"lr": (1e-4, _LR), "b1": (0.9, _BETA), "b2": (0.999, _BETA), "eps": (1e-8, _EPS),
+         "weight_decay": (0.01, number(0)), **_SCHEDULE_SPEC},
+        _build_adamw, preconditioner=lambda a: _adam_preconditioner(a["b2"], a["eps"]),
+        source="Loshchilov & Hutter 2019; FSAM §4.2 (β2 = 0.999, weight decay 0.01)"),
+    "amsgrad": BaseOptimizer(
+        "amsgrad",
+        {"lr": (1e-4, _LR), "b1": (0.9, _BETA), "b2": (0.999, _BETA), "eps": (1e-8, _EPS),
+         "weight_decay": (0.0, number(0)), **_SCHEDULE_SPEC},
+        _build_amsgrad, preconditioner=lambda a: _amsgrad_preconditioner(a["eps"]),
+        source="Reddi et al. 2018; FSAM Algorithm 1, Tables 5 and 9"),
+    "adagrad": BaseOptimizer(
+        "adagrad",
+        {"lr": (1e-2, _LR), "initial_accumulator_value": (0.1, number(0)), "eps": (1e-7, _EPS), **_SCHEDULE_SPEC},
+        _build_adagrad, preconditioner=lambda a: _adagrad_preconditioner(a["eps"]),
+        source="Duchi et al. 2011; FSAM Table 5"),
+    "sgd": BaseOptimizer(
+        "sgd",
+        {"lr": (1e-2, _LR), "momentum": (0.9, number(0, 1, hi_open=True, optional=True)),
+         "nesterov": (False, boolean), **_SCHEDULE_SPEC},
+        _build_sgd, preconditioner=None, source="SGD with (heavy-ball) momentum",
+        aliases=(("b1", "momentum"),)),
+}
+
+
+def get_base(name: str) -> BaseOptimizer:
+    if name not in BASE_OPTIMIZERS:
+        raise ConfigError(f"unknown base optimizer {name!r}; valid: {sorted(BASE_OPTIMIZERS)}")
+    return BASE_OPTIMIZERS[name]
+
+
+def base_hparam_names(name: str) -> list[str]:
+    base = get_base(name)
+    return list(base.spec) + [alias for alias, _ in base.aliases]
 
 
 def make_base_optimizer(name: str, **hparams: Any) -> optax.GradientTransformation:
-    if name not in BASE_OPTIMIZERS:
-        raise ConfigError(f"unknown base optimizer {name!r}; valid: {sorted(BASE_OPTIMIZERS)}")
-    unknown = set(hparams) - set(base_hparam_names(name))
-    if unknown:
-        raise ConfigError(f"{name}: unknown hyper-parameter(s) {sorted(unknown)}; valid: {base_hparam_names(name)}")
-    return BASE_OPTIMIZERS[name](**hparams)
+    base = get_base(name)
+    return base.build(**base.resolve(hparams))
+
+
+def make_preconditioner(name: str, **hparams: Any):
+    """(opt_state, params) -> P for this base, or None when it keeps no second moment (SGD)."""
+    base = get_base(name)
+    return None if base.preconditioner is None else base.preconditioner(base.resolve(hparams))
+
+
+def make_learning_rate_fn(name: str, **hparams: Any):
+    """(count -> lr, lr_min, lr_max) of this base's schedule."""
+    full = get_base(name).resolve(hparams)
+    lr = learning_rate(full)
+    fn = lr if callable(lr) else (lambda count, v=lr: jnp.asarray(v, jnp.float32))
+    low, high = learning_rate_range(full)
+    return fn, low, high
+
+
+__all__ = ["BASE_OPTIMIZERS", "BaseOptimizer", "base_hparam_names", "make_base_optimizer", "make_preconditioner",
+           "make_learning_rate_fn", "find_state", "check_args", "number", "integer", "choice", "boolean"]

@@ -1,70 +1,422 @@
 """Sharpness-aware gradients.
 
-A gradient function maps (loss_fn, params, batch, dropout_key) to (loss, grads); its
-output feeds any optax optimizer unchanged, so a sharpness-aware run and its baseline
-share every line of code but this one (Bahri et al. §4.1). `loss_fn(params, batch,
-dropout_key) -> scalar` is the mean loss over the batch.
+A gradient maps (objective, params, batch, dropout_key) to (loss, grads); its output feeds
+any optax optimizer unchanged, so a sharpness-aware run and its baseline share every line
+of code but this one (Bahri et al. §4.1). The objective is the mean loss over the batch,
+`objective(params, batch, dropout_key) -> scalar` (an `Objective` when logits or
+per-example losses are needed; see objective.py).
+
+Every variant is one `SharpnessAware` value, a composition of three independent choices:
+
+1. which examples the ascent uses: the first a of the batch (a = b by default, Bahri et
+   al.'s efficient SAM uses a = b/4), split into m groups (m-sharpness: one perturbation
+   per group of b/m examples, whose first a/m examples give the ascent);
+2. how the perturbation is shaped, from the ascent gradient g:
+      l2 (SAM)                ε = ρ g / (‖g‖₂ + δ)
+      adaptive (ASAM)         ε = ρ T² g / (‖T g‖₂ + δ),   T = |w| + η
+      preconditioned          ε = ρ P⁻¹g / (‖P⁻¹g‖₂ + δ),  P the base's second moment
+   optionally restricted to a random subset of parameter tensors (ESAM's SWP, scaled by 1/β)
+   and multiplied by FSAM's Fisher mask (applied after normalisation, as in Eq. 6);
+3. which gradient is taken at the perturbed point:
+      standard                ∇L_B(w + ε)
+      functional              J(w + ε)ᵀ ∇_z ℓ(z(w))   (Functional-SAM)
+   on the whole group, or on the γ share of its examples with the largest loss increase
+   (ESAM's SDS), and optionally GSAM's surrogate-gap correction g_p − α g_⊥.
+
+Both passes use the same dropout key. The returned loss is the loss at the perturbed
+point on the examples of the descent gradient (the SAM objective). With gradient
+accumulation (`micro_batch`), every pass over more than `micro_batch` examples is a
+sequential loop over micro-batches whose gradients are averaged, weighted by their size;
+the perturbation is still computed from the ascent gradient of the whole ascent set, so the
+result equals the unaccumulated step whenever the loss is an example mean.
+
+Data parallelism: with m = 1 the ascent gradient is global (one ε from all a ascent
+examples, wherever they live; under jit with a sharded batch XLA reduces across devices).
+m-sharpness with m = number of devices gives the per-device ascent of Foret et al.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+import zlib
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-LossFn = Callable[[Any, dict, jax.Array], jax.Array]
+from sam_bench.optim.fisher import FisherMask, empirical_fisher
+from sam_bench.optim.objective import Objective, as_objective
+
+SHAPES = ("l2", "adaptive", "preconditioned")
+_SWP_SALT = 0x5357_5000  # folds the dropout key into ESAM's parameter-selection key
 
 
 def batch_size(batch: dict) -> int:
     return jax.tree.leaves(batch)[0].shape[0]
 
 
-def standard_gradient(loss_fn: LossFn, params, batch: dict, dropout_key: jax.Array):
-    return jax.value_and_grad(loss_fn)(params, batch, dropout_key)
+def _take(batch, start, stop):
+    return jax.tree.map(lambda x: x[start:stop], batch)
+
+
+def tree_norm(tree):
+    return optax.tree.norm(tree)
+
+
+def tree_vdot(a, b):
+    return sum(jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+class GradientState(NamedTuple):
+    """The sharpness-aware gradient's own state: steps taken, and FSAM's mask (or None)."""
+    count: jax.Array
+    mask: Any = None
+
+
+class SharpnessAwareState(NamedTuple):
+    """What `optimizer.init` returns for a sharpness-aware recipe: the base optimizer's state
+    and the gradient's state side by side (checkpointed together as one pytree)."""
+    base: Any
+    gradient: GradientState
+
+
+def with_gradient_state(base: optax.GradientTransformation, gradient) -> optax.GradientTransformation:
+    """Bundle the gradient's state with the base optimizer's; `update` runs the base
+    optimizer and carries the gradient state (advanced by the train step) unchanged."""
+
+    def init(params):
+        return SharpnessAwareState(base.init(params), gradient.init(params))
+
+    def update(updates, state, params=None):
+        updates, base_state = base.update(updates, state.base, params)
+        return updates, state._replace(base=base_state)
+
+    return optax.GradientTransformation(init, update)
+
+
+# --------------------------------------------------------------------------
+# micro-batching (gradient accumulation)
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Chunks:
+    """How a pass over n examples is split: at most `size` examples at a time. When `fold`
+    is set (accumulation active), chunk j uses the dropout key fold_in(key, j)."""
+    size: int | None = None
+    fold: bool = False
+
+    def mean(self, fn, examples, key):
+        """Σⱼ nⱼ fn(chunkⱼ, keyⱼ) / n, fn returning a pytree of per-chunk means."""
+        n = batch_size(examples)
+        if self.size is None or n <= self.size:
+            return fn(examples, jax.random.fold_in(key, 0) if self.fold else key)
+        full, rest = divmod(n, self.size)
+        stacked = jax.tree.map(lambda x: x[: full * self.size].reshape(full, self.size, *x.shape[1:]), examples)
+        shape = jax.eval_shape(lambda: fn(jax.tree.map(lambda x: x[0], stacked), key))
+        zero = jax.tree.map(lambda s: jnp.zeros(s.shape, jnp.float32 if jnp.issubdtype(s.dtype, jnp.floating)
+                                                else s.dtype), shape)
+
+        def body(acc, xs):
+            j, chunk = xs
+            out = fn(chunk, jax.random.fold_in(key, j))
+            return jax.tree.map(lambda a, o: a + o.astype(a.dtype) * self.size, acc, out), None
+
+        total, _ = jax.lax.scan(body, zero, (jnp.arange(full), stacked))
+        if rest:
+            out = fn(_take(examples, full * self.size, n), jax.random.fold_in(key, full))
+            total = jax.tree.map(lambda a, o: a + o.astype(a.dtype) * rest, total, out)
+        return jax.tree.map(lambda a, s: (a / n).astype(s.dtype), total, shape)
+
+    def concat(self, fn, examples, key):
+        """fn(chunkⱼ, keyⱼ) per chunk, concatenated along the example axis."""
+        n = batch_size(examples)
+        if self.size is None or n <= self.size:
+            return fn(examples, jax.random.fold_in(key, 0) if self.fold else key)
+        full, rest = divmod(n, self.size)
+        stacked = jax.tree.map(lambda x: x[: full * self.size].reshape(full, self.size, *x.shape[1:]), examples)
+        outs = jax.lax.map(lambda xs: fn(xs[1], jax.random.fold_in(key, xs[0])), (jnp.arange(full), stacked))
+        outs = jax.tree.map(lambda o: o.reshape(full * self.size, *o.shape[2:]), outs)
+        if rest:
+            tail = fn(_take(examples, full * self.size, n), jax.random.fold_in(key, full))
+            outs = jax.tree.map(lambda o, t: jnp.concatenate([o, t]), outs, tail)
+        return outs
+
+
+def chunks_for(batch, micro_batch: int | None) -> Chunks:
+    b = batch_size(batch)
+    if micro_batch is None or micro_batch >= b:
+        return Chunks()
+    return Chunks(size=int(micro_batch), fold=True)
+
+
+# --------------------------------------------------------------------------
+# the plain gradient
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Standard:
+    """The plain gradient ∇L_B(w); the baseline every variant is compared against."""
+    stateful = False
+    name = "standard"
+
+    def init(self, params):
+        return GradientState(jnp.zeros((), jnp.int32))
+
+    def update(self, objective, params, batch, dropout_key, state=None, base_state=None, *, micro_batch=None):
+        chunks = chunks_for(batch, micro_batch)
+        loss, grads = chunks.mean(lambda ex, k: jax.value_and_grad(objective)(params, ex, k), batch, dropout_key)
+        count = jnp.zeros((), jnp.int32) if state is None else state.count
+        return loss, grads, GradientState(count + 1, None if state is None else state.mask)
+
+    def __call__(self, objective, params, batch, dropout_key):
+        loss, grads, _ = self.update(objective, params, batch, dropout_key)
+        return loss, grads
+
+
+standard_gradient = Standard()
+
+
+# --------------------------------------------------------------------------
+# the sharpness-aware family
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RhoSchedule:
+    """GSAM's ρ_t = ρ_min + (ρ − ρ_min)(lr_t − lr_min)/(lr_max − lr_min); ρ_t = ρ when lr is constant."""
+    lr_fn: Callable[[jax.Array], jax.Array]
+    lr_min: float
+    lr_max: float
+    rho_min: float
+
+    def __call__(self, rho: float, count):
+        if self.lr_max <= self.lr_min:
+            return jnp.asarray(rho, jnp.float32)
+        frac = (self.lr_fn(count) - self.lr_min) / (self.lr_max - self.lr_min)
+        return self.rho_min + (rho - self.rho_min) * frac
 
 
 @dataclass(frozen=True)
-class SAM:
-    """SAM (Foret et al. 2021) with Bahri et al.'s efficient ascent and m-sharpness.
+class SharpnessAware:
+    """One sharpness-aware gradient; see the module docstring for the three choices."""
 
-    The batch of b examples is split into m shards of b/m. In each shard the first a/m
-    examples give the ascent gradient g_j, the perturbation is ε_j = ρ g_j / (‖g_j‖₂ + δ),
-    and the descent gradient is taken on the whole shard at w + ε_j; the m descent
-    gradients are averaged. m = 1 and a = b is vanilla SAM; a = b/4 is Algorithm 1 of
-    Bahri et al. 2022. Both passes use the same dropout key. The returned loss is the
-    loss at the perturbed point(s), i.e. the SAM objective.
-
-    Data parallelism: the ascent gradient here is per shard (per device when shards are
-    mapped to devices), as in Foret et al.'s m-sharpness; no cross-shard reduction is
-    made before the perturbation.
-    """
-
-    rho: float
-    ascent_size: int | None = None  # a; None means the whole batch (a = b)
+    rho: float = 0.15
+    ascent_size: int | None = None      # a; None means the whole batch (a = b)
     m: int = 1
-    norm_eps: float = 1e-12  # keeps ε finite when g = 0
+    shape: str = "l2"                   # l2 | adaptive | preconditioned
+    eta: float = 0.01                   # ASAM's η in T = |w| + η
+    preconditioner: Callable | None = field(default=None, compare=False)  # (base_state, params) -> P; None: P = I
+    mask: FisherMask | None = None      # FSAM
+    swp_beta: float | None = None       # ESAM stochastic weight perturbation (None: off)
+    sds_gamma: float | None = None      # ESAM sharpness-sensitive data selection (None: off)
+    gsam_alpha: float | None = None     # GSAM surrogate-gap correction (None: off)
+    rho_schedule: RhoSchedule | None = field(default=None, compare=False)   # GSAM's ρ_t
+    functional: bool = False            # Functional-SAM descent
+    norm_eps: float = 1e-12             # δ: keeps ε finite when g = 0
+    name: str = "sam"
 
-    def perturbation(self, grads):
-        scale = self.rho / (optax.tree.norm(grads) + self.norm_eps)
-        return jax.tree.map(lambda g: scale * g, grads)
+    def __post_init__(self):
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}, got {self.shape!r}")
 
-    def __call__(self, loss_fn: LossFn, params, batch: dict, dropout_key: jax.Array):
+    # ---- state -----------------------------------------------------------
+    @property
+    def stateful(self) -> bool:
+        """Whether the gradient carries state across steps (FSAM's mask, GSAM's step count).
+        The preconditioner only reads the base optimizer's state, which any opt_state holds."""
+        return self.mask is not None or self.rho_schedule is not None
+
+    def init(self, params) -> GradientState:
+        mask = None if self.mask is None else self.mask.initial(params)
+        return GradientState(jnp.zeros((), jnp.int32), mask)
+
+    # ---- pieces ----------------------------------------------------------
+    def rho_at(self, count):
+        if self.rho_schedule is None:
+            return jnp.asarray(self.rho, jnp.float32)
+        return self.rho_schedule(self.rho, count)
+
+    def swp_selection(self, params, dropout_key):
+        """ESAM's SWP: each parameter tensor perturbed with probability β (one draw per tensor
+        and step; the key of a tensor comes from its name, so tree order does not matter)."""
+        key = jax.random.fold_in(dropout_key, _SWP_SALT)
+        paths, treedef = jax.tree_util.tree_flatten_with_path(params)
+        picks = [jax.random.bernoulli(jax.random.fold_in(key, zlib.crc32(jax.tree_util.keystr(p).encode()) & 0x7FFFFFFF),
+                                      self.swp_beta) for p, _ in paths]
+        return jax.tree_util.tree_unflatten(treedef, picks)
+
+    def perturbation(self, grads, params=None, precond=None, selection=None, mask=None, rho=None):
+        """ε from the ascent gradient (see the module docstring)."""
+        rho = self.rho if rho is None else rho
+        if self.shape == "l2":
+            direction, measured = grads, grads
+        elif self.shape == "adaptive":
+            t = jax.tree.map(lambda w: jnp.abs(w) + self.eta, params)
+            measured = jax.tree.map(jnp.multiply, t, grads)
+            direction = jax.tree.map(jnp.multiply, t, measured)
+        else:
+            direction = grads if precond is None else jax.tree.map(jnp.divide, grads, precond)
+            # rescale by the largest entry first: P can be ~1e-15 at step 0 and ‖P⁻¹g‖² would overflow
+            peak = jnp.max(jnp.stack([jnp.max(jnp.abs(x)) for x in jax.tree.leaves(direction)]))
+            peak = jnp.where(peak > 0, peak, 1.0)
+            direction = jax.tree.map(lambda x: x / peak, direction)
+            measured = direction
+        scale = rho
+        if selection is not None:
+            direction = jax.tree.map(lambda x, s: x * s, direction, selection)
+            measured = jax.tree.map(lambda x, s: x * s, measured, selection)
+            scale = rho / self.swp_beta
+        scale = scale / (tree_norm(measured) + self.norm_eps)
+        eps = jax.tree.map(lambda x: scale * x, direction)
+        if mask is not None:
+            eps = jax.tree.map(lambda e, k: jnp.where(k, e, jnp.zeros_like(e)), eps, mask)
+        return eps
+
+    def _ascent_examples(self, batch, a: int):
+        """The first a/m examples of each of the m groups, as one batch of a examples."""
+        b = batch_size(batch)
+        if self.m == 1:
+            return _take(batch, 0, a)
+        return jax.tree.map(lambda x: x.reshape(self.m, b // self.m, *x.shape[1:])[:, : a // self.m]
+                            .reshape(a, *x.shape[1:]), batch)
+
+    def refresh_mask(self, objective, params, batch, dropout_key, mask, count, a, chunks):
+        if self.mask is None:
+            return mask
+        spec = self.mask
+
+        def fresh(_):
+            if spec.mode == "paper":
+                n = batch_size(batch) if spec.n_fisher is None else spec.n_fisher
+                fisher = empirical_fisher(objective, params, _take(batch, 0, n), dropout_key, spec.chunk)
+            else:
+                ascent = self._ascent_examples(batch, a)
+                g = chunks.mean(lambda ex, k: jax.grad(objective)(params, ex, k), ascent, dropout_key)
+                fisher = jax.tree.map(lambda x: jnp.square(x.astype(jnp.float32)), g)
+            return spec.from_fisher(fisher, params)
+
+        return jax.lax.cond(count % spec.interval == 0, fresh, lambda _: mask, None)
+
+    # ---- one group of examples -------------------------------------------
+    def _group_gradient(self, objective: Objective, params, group, key, a: int, chunks: Chunks,
+                        precond, selection, mask, rho):
+        n = batch_size(group)
+        whole = a == n and (chunks.size is None or n <= chunks.size)  # one pass serves ascent and descent
+        ascent = _take(group, 0, a)
+        cotangent = before = None
+        sds = self.sds_gamma is not None and int(self.sds_gamma * n) < n
+
+        # 1. ascent gradient g at w
+        if self.functional and whole:
+            logits, vjp = jax.vjp(lambda p: objective.logits_fn(p, group, chunks_key(key, chunks)), params)
+            cotangent = jax.grad(objective.loss_from_logits)(logits, group)
+            (g,) = vjp(cotangent)
+            if sds:
+                before = objective.per_example_from_logits(logits, group)
+        elif sds and whole and objective.has_per_example:
+            (_, before), g = jax.value_and_grad(objective.loss_and_per_example, has_aux=True)(
+                params, group, chunks_key(key, chunks))
+        else:
+            g = chunks.mean(lambda ex, k: jax.grad(objective)(params, ex, k), ascent, key)
+
+        # 2. perturbation
+        eps = self.perturbation(g, params, precond, selection, mask, rho)
+        perturbed = jax.tree.map(lambda w, e: w + e.astype(w.dtype), params, eps)
+
+        # 3. descent set (ESAM's SDS keeps the γ share with the largest loss increase)
+        descent = group
+        if sds:
+            objective.require_per_example("ESAM's sharpness-sensitive data selection (gamma < 1)")
+            if before is None:
+                before = chunks.concat(lambda ex, k: objective.per_example_loss(params, ex, k), group, key)
+            after = chunks.concat(lambda ex, k: objective.per_example_loss(perturbed, ex, k), group, key)
+            _, chosen = jax.lax.top_k(jax.lax.stop_gradient(after - before), int(self.sds_gamma * n))
+            descent = jax.tree.map(lambda x: jnp.take(x, chosen, axis=0), group)
+            cotangent = None
+
+        # 4. gradient at w + ε
+        if self.functional:
+            if cotangent is not None:
+                logits, vjp = jax.vjp(lambda p: objective.logits_fn(p, group, chunks_key(key, chunks)), perturbed)
+                (g_p,) = vjp(cotangent)
+                loss = objective.loss_from_logits(logits, group)
+            else:
+                loss, g_p = chunks.mean(lambda ex, k: _functional_descent(objective, params, perturbed, ex, k),
+                                        descent, key)
+        else:
+            loss, g_p = chunks.mean(lambda ex, k: jax.value_and_grad(objective)(perturbed, ex, k), descent, key)
+
+        # 5. GSAM: remove α times the component of g orthogonal to g_p
+        if self.gsam_alpha is not None:
+            coef = tree_vdot(g, g_p) / (tree_vdot(g_p, g_p) + self.norm_eps)
+            g_p = jax.tree.map(lambda gp, gg: gp - self.gsam_alpha * (gg - coef * gp), g_p, g)
+        return loss, g_p
+
+    # ---- the step ----------------------------------------------------------
+    def update(self, objective, params, batch, dropout_key, state: GradientState | None = None, base_state=None,
+               *, micro_batch: int | None = None):
+        """(loss, grads, new gradient state) for one optimizer step."""
+        objective = as_objective(objective)
+        if self.functional:
+            objective.require_logits("Functional-SAM")
+        state = self.init(params) if state is None else state
         b = batch_size(batch)
         a = b if self.ascent_size is None else self.ascent_size
         if b % self.m or a % self.m or a > b:
-            raise ValueError(f"SAM needs m | b, m | a and a <= b; got b={b}, a={a}, m={self.m}")
-        ascent_per_shard = a // self.m
+            raise ValueError(f"{self.name} needs m | b, m | a and a <= b; got b={b}, a={a}, m={self.m}")
+        if self.sds_gamma is not None and int(self.sds_gamma * (b // self.m)) < 1:
+            raise ValueError(f"{self.name}: gamma={self.sds_gamma} keeps no example of a group of {b // self.m}")
+        chunks = chunks_for(batch, micro_batch)
 
-        def shard_gradient(shard):
-            ascent = jax.tree.map(lambda x: x[:ascent_per_shard], shard)
-            eps = self.perturbation(jax.grad(loss_fn)(params, ascent, dropout_key))
-            perturbed = jax.tree.map(jnp.add, params, eps)
-            return jax.value_and_grad(loss_fn)(perturbed, shard, dropout_key)
+        precond = None
+        if self.shape == "preconditioned" and self.preconditioner is not None:
+            if base_state is None:
+                raise ValueError(f"{self.name} reads the base optimizer's second moment: call update() with "
+                                 f"base_state (the train step does), or build it without a preconditioner")
+            precond = self.preconditioner(base_state, params)
+        rho = self.rho_at(state.count)
+        mask = self.refresh_mask(objective, params, batch, dropout_key, state.mask, state.count, a, chunks)
+        selection = None if self.swp_beta is None else self.swp_selection(params, dropout_key)
+
+        def group_gradient(group):
+            return self._group_gradient(objective, params, group, dropout_key, a // self.m, chunks_in_group(chunks, b // self.m),
+                                        precond, selection, mask, rho)
 
         if self.m == 1:
-            return shard_gradient(batch)
-        shards = jax.tree.map(lambda x: x.reshape(self.m, b // self.m, *x.shape[1:]), batch)
-        losses, grads = jax.lax.map(shard_gradient, shards)
-        return losses.mean(), jax.tree.map(lambda g: g.mean(axis=0), grads)
+            loss, grads = group_gradient(batch)
+        else:
+            groups = jax.tree.map(lambda x: x.reshape(self.m, b // self.m, *x.shape[1:]), batch)
+            losses, grads = jax.lax.map(group_gradient, groups)
+            loss, grads = losses.mean(), jax.tree.map(lambda g: g.mean(axis=0), grads)
+        return loss, grads, GradientState(state.count + 1, mask)
+
+    def __call__(self, objective, params, batch, dropout_key):
+        """(loss, grads) from a fresh state (FSAM: a mask computed on this batch; GSAM: ρ_0)."""
+        loss, grads, _ = self.update(objective, params, batch, dropout_key)
+        return loss, grads
+
+    def with_rho(self, rho: float) -> "SharpnessAware":
+        return replace(self, rho=rho)
+
+
+def chunks_key(key, chunks: Chunks):
+    return jax.random.fold_in(key, 0) if chunks.fold else key
+
+
+def chunks_in_group(chunks: Chunks, group_size: int) -> Chunks:
+    if chunks.size is None or chunks.size >= group_size:
+        return Chunks(None, chunks.fold)
+    return chunks
+
+
+def _functional_descent(objective: Objective, params, perturbed, examples, key):
+    """(loss at w + ε, J(w + ε)ᵀ ∇_z ℓ(z(w))) on one chunk."""
+    logits0 = objective.logits_fn(params, examples, key)
+    cotangent = jax.grad(objective.loss_from_logits)(jax.lax.stop_gradient(logits0), examples)
+    logits1, vjp = jax.vjp(lambda p: objective.logits_fn(p, examples, key), perturbed)
+    (grads,) = vjp(cotangent)
+    return objective.loss_from_logits(logits1, examples), grads
+
+
+def SAM(rho: float, ascent_size: int | None = None, m: int = 1, norm_eps: float = 1e-12) -> SharpnessAware:
+    """SAM (Foret et al. 2021) with Bahri et al.'s efficient ascent (a) and m-sharpness."""
+    return SharpnessAware(rho=rho, ascent_size=ascent_size, m=m, norm_eps=norm_eps, name="sam")

@@ -4,21 +4,65 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from sam_bench.models import apply, shift_right, token_cross_entropy
+from sam_bench.models import apply, per_example_cross_entropy, shift_right, token_cross_entropy
+from sam_bench.optim.objective import Objective, as_objective
+from sam_bench.optim.sharpness import Chunks, SharpnessAwareState, batch_size
 
 
-def make_loss_fn(graphdef):
-    def loss_fn(params, batch, dropout_key):
-        logits = apply(graphdef, params, batch["inputs"], shift_right(batch["targets"]), dropout_key=dropout_key)
+def make_loss_fn(graphdef) -> Objective:
+    """The token cross-entropy of the T5 model, as an Objective: callable as
+    `loss_fn(params, batch, dropout_key)`, and split into `logits_fn(params, batch, dropout_key)`
+    and `loss_from_logits(logits, batch)` (Functional-SAM), with `per_example_from_logits`
+    (ESAM's data selection)."""
+
+    def logits_fn(params, batch, dropout_key):
+        return apply(graphdef, params, batch["inputs"], shift_right(batch["targets"]), dropout_key=dropout_key)
+
+    def loss_from_logits(logits, batch):
         return token_cross_entropy(logits, batch["targets"], batch["targets"] != 0)
 
-    return loss_fn
+    def per_example_from_logits(logits, batch):
+        return per_example_cross_entropy(logits, batch["targets"], batch["targets"] != 0)
+
+    return Objective(logits_fn, loss_from_logits, per_example_from_logits)
 
 
-def make_train_step(loss_fn, optimizer, gradient):
+def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1):
+    """A jitted `train_step(params, opt_state, batch, dropout_key) -> (params, opt_state, loss)`.
+
+    `gradient` is a gradient from `Recipe.build` (it has `update`, and its state rides in
+    `opt_state` as SharpnessAwareState) or any plain function `(loss_fn, params, batch, key)
+    -> (loss, grads)`. With `accumulation_steps` = k > 1 the batch is processed k micro-batches
+    of b/k examples at a time (their gradients averaged), so memory scales with b/k; for the
+    sharpness-aware variants the perturbation still comes from the whole ascent set, so the
+    step computes what the unaccumulated step computes (up to the per-micro-batch loss
+    normalisation: each micro-batch's mean loss has weight b/k)."""
+    if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
+        raise ValueError(f"accumulation_steps must be an integer >= 1, got {accumulation_steps!r}")
+    objective = as_objective(loss_fn)
+
     @jax.jit
     def train_step(params, opt_state, batch, dropout_key):
-        loss, grads = gradient(loss_fn, params, batch, dropout_key)
+        b = batch_size(batch)
+        if b % accumulation_steps:
+            raise ValueError(f"accumulation_steps={accumulation_steps} must divide the batch size {b}")
+        micro = None if accumulation_steps == 1 else b // accumulation_steps
+        if hasattr(gradient, "update"):
+            if isinstance(opt_state, SharpnessAwareState):
+                loss, grads, gstate = gradient.update(objective, params, batch, dropout_key, opt_state.gradient,
+                                                      opt_state.base, micro_batch=micro)
+                opt_state = opt_state._replace(gradient=gstate)
+            else:
+                if getattr(gradient, "stateful", False):
+                    raise TypeError(f"the {getattr(gradient, 'name', 'gradient')} gradient keeps state across steps: "
+                                    f"use the optimizer that Recipe.build returns with it (its state holds both)")
+                loss, grads, _ = gradient.update(objective, params, batch, dropout_key, None, opt_state,
+                                                 micro_batch=micro)
+        elif micro is None:
+            loss, grads = gradient(loss_fn, params, batch, dropout_key)
+        else:
+            loss, grads = Chunks(micro, fold=True).mean(lambda ex, k: gradient(loss_fn, params, ex, k), batch,
+                                                        dropout_key)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return jax.tree.map(jnp.add, params, updates), opt_state, loss
 
