@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
                  "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
     "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1,
-                 "dtype": "float32", "vocab": None},
+                 "dtype": "float32", "vocab": None, "accumulation_steps": 1},
     "checkpoint_root": None,
 }
 GRID_DEFAULTS = {"init": ["pretrained"], "subsample_seed": [0]}
@@ -95,12 +95,13 @@ def _registry_problems(config: dict) -> list[str]:
                 for rate in grid["subsample_rate"]:
                     for seed in grid["subsample_seed"]:
                         problems += [f"grids[{g}].task[{i}]: {p}" for p in pin_problems(task, rate, seed)]
-        batch = {**config["finetune"], **grid.get("finetune", {})}["batch_size"]
+        finetune = {**config["finetune"], **grid.get("finetune", {})}
+        batch, accumulation = finetune["batch_size"], finetune["accumulation_steps"]
         for i, spec in enumerate(grid["optimizer"]):
             try:
                 recipe = parse_recipe(spec)
                 for rho in grid.get("rho", [None]):
-                    (recipe.with_rho(rho) if rho is not None else recipe).validate(batch)
+                    (recipe.with_rho(rho) if rho is not None else recipe).validate(batch, accumulation)
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
     return problems

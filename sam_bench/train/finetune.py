@@ -161,13 +161,13 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
     _check_cell_file(out_dir, cell)
     ft = cell["finetune"]
     recipe = parse_recipe(cell["optimizer"])
-    optimizer, gradient = recipe.build(ft["batch_size"])
+    optimizer, gradient = recipe.build(ft["batch_size"], ft["accumulation_steps"])
 
     graphdef, params, vocab, config = load_model(cell)
     train, validation, mixture = load_cell_data(cell, vocab)
     opt_state = optimizer.init(params)
     loss_fn = make_loss_fn(graphdef)
-    train_step = make_train_step(loss_fn, optimizer, gradient)
+    train_step = make_train_step(loss_fn, optimizer, gradient, accumulation_steps=ft["accumulation_steps"])
     decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
 
     checkpoints = TrainStateCheckpoints(out_dir / "checkpoint")
