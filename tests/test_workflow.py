@@ -39,10 +39,11 @@ def test_dag_writes_report_and_tidy_summary(smoke_run):
     assert (workdir / config["report_dir"] / "report.pdf").stat().st_size > 10_000
     summary = pd.read_parquet(workdir / "results" / "summary" / config["experiment"] / "summary.parquet")
     cells = list((workdir / "results" / "cells").glob("*/result.json"))
-    assert summary["cell_id"].nunique() == len(cells) == 5
+    assert summary["cell_id"].nunique() == len(cells) == 6
+    assert set(summary["method"]) == {"adafactor", "sam", "fsam"}
     # one row per (cell, task, metric): 3 tasks with 2 metrics each
     assert not summary.duplicated(["cell_id", "task", "metric"]).any()
-    assert len(summary) == 5 * 6
+    assert len(summary) == 6 * 6
     assert set(summary["task"]) == {"cb", "stsb", "natural_questions"}
 
 
@@ -55,12 +56,13 @@ def test_second_run_reuses_finished_cells(smoke_run):
 
 
 @pytest.mark.slow
-def test_interrupted_cell_resumes_to_identical_numbers(smoke_run, tmp_path):
+@pytest.mark.parametrize("method", ["sam", "fsam"])  # fsam: its Fisher mask lives in the optimizer state
+def test_interrupted_cell_resumes_to_identical_numbers(smoke_run, tmp_path, method):
     from sam_bench.train.finetune import run_cell
 
     workdir, _ = smoke_run
     finished = next(p for p in (workdir / "results" / "cells").glob("*/result.json")
-                    if json.loads(p.read_text())["cell"]["method"] == "sam")
+                    if json.loads(p.read_text())["cell"]["method"] == method)
     uninterrupted = json.loads(finished.read_text())
     cell = dict(uninterrupted["cell"], results_dir=str(workdir / "results"))
     cell["data_root"] = str(workdir / cell["data_root"])
@@ -92,3 +94,23 @@ def test_cell_starts_from_an_exported_checkpoint_folder(smoke_run, tmp_path):
     cell["data_root"] = str(workdir / template["data_root"])
     result = run_cell(cell, tmp_path / "cell", progress=False)
     assert {(r["task"], r["metric"]) for r in result["rows"]} >= {("cb", "f1"), ("natural_questions", "em")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["gsam(rho=0.01) + adafactor(lr=1e-3)", "esam(rho=0.01) + adam(lr=1e-3)",
+                                    "functional_sam(rho=0.05) + adafactor(lr=1e-3)",
+                                    "precond_sam(rho=0.05) + amsgrad(lr=1e-3)", "asam(rho=0.5) + sgd(lr=1e-2)"])
+def test_every_variant_family_trains_a_cell(smoke_run, tmp_path, recipe):
+    from sam_bench.optim import parse_recipe
+    from sam_bench.train.finetune import run_cell
+
+    workdir, _ = smoke_run
+    template = json.loads(next((workdir / "results" / "cells").glob("*/result.json")).read_text())["cell"]
+    parsed = parse_recipe(recipe)
+    cell = dict(template, optimizer=recipe, method=parsed.method, rho=parsed.rho, base_optimizer=parsed.base,
+                results_dir=str(workdir / "results"), cell_id=f"variant-{parsed.method}", init="pretrained",
+                finetune=dict(template["finetune"], steps=4, eval_every=4))
+    cell["data_root"] = str(workdir / template["data_root"])
+    result = run_cell(cell, tmp_path / "cell", progress=False)
+    assert result["rows"] and all(r["method"] == parsed.method for r in result["rows"])
+    assert result["timing"]["final_train_loss"] > 0
