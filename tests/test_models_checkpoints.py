@@ -211,11 +211,9 @@ def test_orbax_save_restore_and_workflow_pretrained(tmp_path, tiny_t5):
     _assert_same(params, again)
     with pytest.raises(CheckpointError, match="d_model: checkpoint 128 vs model 64"):
         load_initial_params(tmp_path / "ours", config.replace(d_model=64))
-    # the workflow's pretraining output: pretrain.json + params/ written by the trainer
-    from sam_bench.train.checkpoint import save_params
-
+    # the workflow's pretraining output: the checkpoint plus pretrain.json, as the trainer writes it
     pre = tmp_path / "pretrain"
-    save_params(pre / "params", nnx.to_pure_dict(params))
+    save_checkpoint(pre, params, config)
     (pre / "pretrain.json").write_text(json.dumps({"model_config": config.__dict__, "vocab_file": "v.model"}))
     _, pretrained = load_initial_params("pretrained", config, pretrained_dir=pre)
     _assert_same(params, pretrained)
