@@ -61,6 +61,34 @@ def _panel_values(wide: pd.DataFrame, cols, tms) -> pd.Series:
     return wide[cols].astype("float64").mean(axis=1, skipna=False)
 
 
+def _grid_figure(nrows: int, ncols: int, panel_size: tuple[float, float], legend_height: float) -> Figure:
+    """A figure sized for an nrows x ncols grid of panels, with ``legend_height`` inches left for
+    the title and the legend below."""
+    return Figure(figsize=(panel_size[0] * ncols + 0.4, panel_size[1] * nrows + legend_height),
+                  layout="constrained")
+
+
+def _show_no_data(fig: Figure, message: str) -> Figure:
+    """Fill an otherwise empty figure with ``message``, so that a report still has a figure to show."""
+    ax = fig.add_subplot(1, 1, 1)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return fig
+
+
+def _shared_legend(fig: Figure, fontsize: float) -> None:
+    """One legend below all panels, each label once (the panels repeat the same lines)."""
+    handles, labels = {}, []
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    if labels:
+        fig.legend([handles[lab] for lab in labels], labels, loc="outside lower center", ncols=min(4, len(labels)),
+                   fontsize=fontsize, frameon=False)
+
+
 def bahri_figure1(rows_df: pd.DataFrame, reference_df: pd.DataFrame | None = None, *, per: str = "task",
                   band: str = "minmax", init: str | None = "pretrained", models: Sequence[str] | None = None,
                   paper_model: str = "t5.1.1-small", panel_size: tuple[float, float] = (3.3, 2.7)) -> Figure:
@@ -84,12 +112,9 @@ def bahri_figure1(rows_df: pd.DataFrame, reference_df: pd.DataFrame | None = Non
     tms = canonical_task_metrics(zip(ours["task"], ours["metric"]))
     panels = _panels(tms, per)
     nrows, ncols = max(1, len(model_list)), len(panels)
-    fig = Figure(figsize=(panel_size[0] * ncols + 0.4, panel_size[1] * nrows + 1.3), layout="constrained")
+    fig = _grid_figure(nrows, ncols, panel_size, legend_height=1.3)
     if not len(ours):
-        ax = fig.add_subplot(1, 1, 1)
-        ax.text(0.5, 0.5, "no results", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _show_no_data(fig, "no results")
     ours = _variants(ours)
     ours["_rep"] = _rep(ours)
     info = ours.drop_duplicates("_variant").set_index("_variant")
@@ -173,16 +198,8 @@ def bahri_figure1(rows_df: pd.DataFrame, reference_df: pd.DataFrame | None = Non
                 ax.set_xlabel("training-data rate", fontsize=8)
             if j == 0:
                 ax.set_ylabel("score (0–100)", fontsize=8)
-    handles, labels = {}, []
-    for ax in fig.axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in handles:
-                handles[lab] = h
-                labels.append(lab)
     bandtxt = {"minmax": "band = min–max over replicates", "std": "band = ±1 std over replicates"}.get(band, "no band")
-    if labels:
-        fig.legend([handles[lab] for lab in labels], labels, loc="outside lower center", ncols=min(4, len(labels)),
-                   fontsize=8, frameon=False)
+    _shared_legend(fig, fontsize=8)
     src = ", ".join(sorted(paper_tables, key=lambda s: int(s.split()[-1])))
     fig.suptitle("Bahri et al. Figure 1 layout: score vs training-data rate. Lines: ours, mean over replicates; "
                  f"{bandtxt}.\nHollow markers: published {model_label(paper_model)} numbers"
@@ -205,12 +222,9 @@ def training_curves(curves_df: pd.DataFrame, *, init: str | None = "pretrained",
     tms = canonical_task_metrics(zip(df["task"], df["metric"]))
     ncols = min(4, max(1, len(tms)))
     nrows = max(1, int(np.ceil(len(tms) / ncols)))
-    fig = Figure(figsize=(panel_size[0] * ncols + 0.4, panel_size[1] * nrows + 1.0), layout="constrained")
+    fig = _grid_figure(nrows, ncols, panel_size, legend_height=1.0)
     if not len(df):
-        ax = fig.add_subplot(1, 1, 1)
-        ax.text(0.5, 0.5, "no curves", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _show_no_data(fig, "no curves")
     df = _variants(df)
     info = df.drop_duplicates("_variant").set_index("_variant")
     variants = sorted(info.index, key=lambda v: (not info.at[v, "_is_base"], v))
@@ -231,14 +245,6 @@ def training_curves(curves_df: pd.DataFrame, *, init: str | None = "pretrained",
         ax.set_title(column_label(t, m), fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.grid(True, alpha=0.3)
-    handles, labels = {}, []
-    for ax in fig.axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in handles:
-                handles[lab] = h
-                labels.append(lab)
-    if labels:
-        fig.legend([handles[lab] for lab in labels], labels, loc="outside lower center", ncols=min(4, len(labels)),
-                   fontsize=7, frameon=False)
+    _shared_legend(fig, fontsize=7)
     fig.suptitle("Evaluation curves (mean over seeds; line style = training-data rate)", fontsize=9)
     return fig

@@ -26,6 +26,7 @@ the max over the gold answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from sam_bench.tasks.base import Task, TfdsSpec
@@ -42,15 +43,22 @@ def web_questions_answers(target_value: str) -> list[str]:
     return [quoted + bare for quoted, bare in _DESCRIPTION.findall(body)]
 
 
-def _wq_official(path: Path) -> list[dict]:
+def _json_list_of_objects(path: Path) -> Iterator[tuple[str, dict]]:
+    """(location, object) for each entry of a JSON list of questions, the layout of both WebQuestions
+    releases; the location ("[i]") is what their field errors name."""
     data = read_json(path)
     if not isinstance(data, list):
         raise DataFormatError(path, None, f"expected a JSON list of questions, got {type(data).__name__}")
-    out = []
     for i, obj in enumerate(data):
         where = f"[{i}]"
         if not isinstance(obj, dict):
             raise DataFormatError(path, None, "expected a JSON object", location=where)
+        yield where, obj
+
+
+def _wq_official(path: Path) -> list[dict]:
+    out = []
+    for where, obj in _json_list_of_objects(path):
         question = require_field(obj, "utterance", str, path, None, location=where)
         target = require_field(obj, "targetValue", str, path, None, location=where)
         answers = web_questions_answers(target)
@@ -62,14 +70,8 @@ def _wq_official(path: Path) -> list[dict]:
 
 
 def _wq_repackaged_file(path: Path) -> list[tuple[int, dict]]:
-    data = read_json(path)
-    if not isinstance(data, list):
-        raise DataFormatError(path, None, f"expected a JSON list of questions, got {type(data).__name__}")
     out = []
-    for i, obj in enumerate(data):
-        where = f"[{i}]"
-        if not isinstance(obj, dict):
-            raise DataFormatError(path, None, "expected a JSON object", location=where)
+    for where, obj in _json_list_of_objects(path):
         qid = require_field(obj, "qId", str, path, None, location=where)
         m = re.fullmatch(r"wq[rs](\d+)", qid)
         if not m:

@@ -73,47 +73,47 @@ def _bool_label(obj, path, line, field_name="label"):
     raise DataFormatError(path, line, f"label {v!r} is not one of [False, True]", field_name)
 
 
-def _name_label(obj, path, line, names):
-    if "label" not in obj:
-        return None
-    return check_label(obj["label"], names, path, line)
+def _named_label(names):
+    """A label reader for labels given by class name; it returns None when the field is absent."""
+    def label(obj, path, line):
+        if "label" not in obj:
+            return None
+        return check_label(obj["label"], names, path, line)
+    return label
 
 
 def _idx(obj, path, line):
     return require_field(obj, "idx", int, path, line)
 
 
-def read_boolq(path: Path) -> list[dict]:
+def _read_text_pair_jsonl(path: Path, text_fields: tuple[str, str], read_label) -> list[dict]:
+    """JSONL records of two text fields, idx and label: the shape of BoolQ, CB, RTE and AX-b.
+
+    Fields are validated in record order (texts, idx, label), so the first bad field is the one
+    reported.
+    """
+    first, second = text_fields
+
     def validate(obj, path, line):
         return {
-            "question": require_field(obj, "question", str, path, line),
-            "passage": require_field(obj, "passage", str, path, line),
+            first: require_field(obj, first, str, path, line),
+            second: require_field(obj, second, str, path, line),
             "idx": _idx(obj, path, line),
-            "label": _bool_label(obj, path, line),
+            "label": read_label(obj, path, line),
         }
     return read_jsonl(path, validate)
+
+
+def read_boolq(path: Path) -> list[dict]:
+    return _read_text_pair_jsonl(path, ("question", "passage"), _bool_label)
 
 
 def read_cb(path: Path) -> list[dict]:
-    def validate(obj, path, line):
-        return {
-            "premise": require_field(obj, "premise", str, path, line),
-            "hypothesis": require_field(obj, "hypothesis", str, path, line),
-            "idx": _idx(obj, path, line),
-            "label": _name_label(obj, path, line, CB_LABELS),
-        }
-    return read_jsonl(path, validate)
+    return _read_text_pair_jsonl(path, ("premise", "hypothesis"), _named_label(CB_LABELS))
 
 
 def read_rte(path: Path) -> list[dict]:
-    def validate(obj, path, line):
-        return {
-            "premise": require_field(obj, "premise", str, path, line),
-            "hypothesis": require_field(obj, "hypothesis", str, path, line),
-            "idx": _idx(obj, path, line),
-            "label": _name_label(obj, path, line, NLI2),
-        }
-    return read_jsonl(path, validate)
+    return _read_text_pair_jsonl(path, ("premise", "hypothesis"), _named_label(NLI2))
 
 
 def read_copa(path: Path) -> list[dict]:
@@ -278,14 +278,7 @@ def read_axb(path: Path) -> list[dict]:
                         "label": "entailment" if label == "entailment" else "not_entailment"})
         return out
 
-    def validate(obj, path, line):
-        return {
-            "sentence1": require_field(obj, "sentence1", str, path, line),
-            "sentence2": require_field(obj, "sentence2", str, path, line),
-            "idx": _idx(obj, path, line),
-            "label": _name_label(obj, path, line, NLI2),
-        }
-    return read_jsonl(path, validate)
+    return _read_text_pair_jsonl(path, ("sentence1", "sentence2"), _named_label(NLI2))
 
 
 def read_axg(path: Path) -> list[dict]:
