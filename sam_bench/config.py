@@ -66,20 +66,19 @@ def _registry_problems(config: dict) -> list[str]:
 
     problems = []
     seq2seq = {name for name, c in MODEL_CONFIGS.items() if model_family(c) == "t5"}
-    models = sorted(seq2seq)
     if config["pretrain"]["model"] not in seq2seq:
-        problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {models}")
+        problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {sorted(seq2seq)}")
     tasks = sorted(TASKS) + sorted(MIXTURES)
     official = config["data"]["source"] != "synthetic"
     if config["data"]["source"] == "local" and not config["data"].get("root"):
         problems.append("data.root: source 'local' needs the directory of the official release files")
     for g, grid in enumerate(config["grids"]):
+        finetune = {**config["finetune"], **grid.get("finetune", {})}
         for i, model in enumerate(grid["model"]):
-            if model in MODEL_CONFIGS and model not in seq2seq:
-                problems.append(f"grids[{g}].model[{i}]: {model!r} is an encoder; fine-tuning cells train "
-                                f"encoder-decoder models only for now; valid: {models}")
+            if model not in MODEL_CONFIGS:
+                problems.append(f"grids[{g}].model[{i}]: unknown model {model!r}; valid: {sorted(MODEL_CONFIGS)}")
             elif model not in seq2seq:
-                problems.append(f"grids[{g}].model[{i}]: unknown model {model!r}; valid: {models}")
+                problems += [f"grids[{g}].model[{i}]: {p}" for p in _encoder_problems(model, grid, finetune)]
             elif "pretrained" in grid["init"] and model != config["pretrain"]["model"]:
                 problems.append(f"grids[{g}].model[{i}]: init 'pretrained' is the workflow-pretrained model "
                                 f"{config['pretrain']['model']!r}, got {model!r}; name a checkpoint instead")
@@ -95,7 +94,6 @@ def _registry_problems(config: dict) -> list[str]:
                 for rate in grid["subsample_rate"]:
                     for seed in grid["subsample_seed"]:
                         problems += [f"grids[{g}].task[{i}]: {p}" for p in pin_problems(task, rate, seed)]
-        finetune = {**config["finetune"], **grid.get("finetune", {})}
         batch, accumulation = finetune["batch_size"], finetune["accumulation_steps"]
         for i, spec in enumerate(grid["optimizer"]):
             try:
@@ -104,6 +102,30 @@ def _registry_problems(config: dict) -> list[str]:
                     (recipe.with_rho(rho) if rho is not None else recipe).validate(batch, accumulation)
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
+    return problems
+
+
+def _encoder_problems(model: str, grid: dict, finetune: dict) -> list[str]:
+    """An encoder (BERT family) fine-tunes one task through that task's own head."""
+    from sam_bench.tasks import MIXTURES, TASKS, get_task
+
+    problems = []
+    trainable = sorted(n for n in TASKS if get_task(n).encoder is not None and get_task(n).trains)
+    for task in grid["task"]:
+        if task in MIXTURES:
+            problems.append(f"{model!r} is an encoder: it trains one task's head, not the mixture {task!r}; "
+                            f"list its tasks instead: {list(MIXTURES[task])}")
+        elif task in TASKS and get_task(task).encoder is None:
+            problems.append(f"{model!r} is an encoder and {task!r} is a generation task; encoder tasks: {trainable}")
+        elif task in TASKS and not get_task(task).trains:
+            problems.append(f"{task!r} is evaluation-only (no training split); an encoder cell trains the task it "
+                            f"evaluates")
+    if "pretrained" in grid["init"]:
+        problems.append(f"{model!r}: init 'pretrained' is the workflow-pretrained T5; start an encoder from "
+                        f"'checkpoint' (its named checkpoint), a checkpoint path, or 'random'")
+    if "random" in grid["init"] and not finetune.get("vocab"):
+        problems.append(f"{model!r} with init 'random' needs finetune.vocab: a folder holding the tokenizer "
+                        f"(tokenizer.json or vocab.txt)")
     return problems
 
 
@@ -161,6 +183,12 @@ def short_hash(obj: Any, length: int = 8) -> str:
 def synthetic_root(config: dict) -> str:
     """Where the synthetic suite goes; its corpus also feeds pretraining for every source."""
     return f"{config['results_dir']}/data/synthetic-seed{config['data']['synthetic_seed']}"
+
+
+def uses_pretraining(cell: dict, config: dict) -> bool:
+    """Whether a cell needs the workflow's pretraining output (its weights, or its vocabulary
+    for the same model from random)."""
+    return cell["init"] == "pretrained" or (cell["init"] == "random" and cell["model"] == config["pretrain"]["model"])
 
 
 def data_root(config: dict) -> str | None:

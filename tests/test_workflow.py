@@ -23,6 +23,12 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, env=env, cwd=ROOT)
 
 
+def _t5_cell(workdir: Path) -> dict:
+    """A finished T5 cell of the smoke run, to derive other cells from."""
+    cells = (json.loads(p.read_text())["cell"] for p in (workdir / "results" / "cells").glob("*/result.json"))
+    return next(c for c in cells if c["model"] == "t5.1.1-tiny")
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("smoke")
@@ -39,12 +45,14 @@ def test_dag_writes_report_and_tidy_summary(smoke_run):
     assert (workdir / config["report_dir"] / "report.pdf").stat().st_size > 10_000
     summary = pd.read_parquet(workdir / "results" / "summary" / config["experiment"] / "summary.parquet")
     cells = list((workdir / "results" / "cells").glob("*/result.json"))
-    assert summary["cell_id"].nunique() == len(cells) == 6
-    assert set(summary["method"]) == {"adafactor", "sam", "fsam"}
-    # one row per (cell, task, metric): 3 tasks with 2 metrics each
+    assert summary["cell_id"].nunique() == len(cells) == 8
+    assert set(summary["method"]) == {"adafactor", "sam", "fsam", "adamw"}
+    # one row per (cell, task, metric): 6 T5 cells on 3 tasks with 2 metrics each, 2 encoder cells on CB
     assert not summary.duplicated(["cell_id", "task", "metric"]).any()
-    assert len(summary) == 6 * 6
+    assert len(summary) == 6 * 6 + 2 * 2
     assert set(summary["task"]) == {"cb", "stsb", "natural_questions"}
+    encoder = summary[summary["model"] == "all-minilm-l6-v2"]
+    assert set(encoder["metric"]) == {"accuracy", "f1"} and set(encoder["method"]) == {"adamw", "fsam"}
 
 
 @pytest.mark.slow
@@ -62,7 +70,8 @@ def test_interrupted_cell_resumes_to_identical_numbers(smoke_run, tmp_path, meth
 
     workdir, _ = smoke_run
     finished = next(p for p in (workdir / "results" / "cells").glob("*/result.json")
-                    if json.loads(p.read_text())["cell"]["method"] == method)
+                    if json.loads(p.read_text())["cell"]["method"] == method
+                    and json.loads(p.read_text())["cell"]["model"] == "t5.1.1-tiny")
     uninterrupted = json.loads(finished.read_text())
     cell = dict(uninterrupted["cell"], results_dir=str(workdir / "results"))
     cell["data_root"] = str(workdir / cell["data_root"])
@@ -88,7 +97,7 @@ def test_cell_starts_from_an_exported_checkpoint_folder(smoke_run, tmp_path):
     pretrain = next((workdir / "results" / "pretrain").glob("*/spm.model"))
     shutil.copy(pretrain, folder / "spiece.model")  # T5 checkpoints ship their SentencePiece model
 
-    template = json.loads(next((workdir / "results" / "cells").glob("*/result.json")).read_text())["cell"]
+    template = _t5_cell(workdir)
     cell = dict(template, init=str(folder), method="adafactor", optimizer="adafactor(lr=0.001)", rho=None,
                 base_optimizer="adafactor", results_dir=str(workdir / "results"), cell_id="from-checkpoint")
     cell["data_root"] = str(workdir / template["data_root"])
@@ -105,7 +114,7 @@ def test_every_variant_family_trains_a_cell(smoke_run, tmp_path, recipe):
     from sam_bench.train.finetune import run_cell
 
     workdir, _ = smoke_run
-    template = json.loads(next((workdir / "results" / "cells").glob("*/result.json")).read_text())["cell"]
+    template = _t5_cell(workdir)
     parsed = parse_recipe(recipe)
     cell = dict(template, optimizer=recipe, method=parsed.method, rho=parsed.rho, base_optimizer=parsed.base,
                 results_dir=str(workdir / "results"), cell_id=f"variant-{parsed.method}", init="pretrained",

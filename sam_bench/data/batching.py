@@ -117,17 +117,13 @@ def indices_at_step(n: int, batch_size: int, seed: int, step: int) -> np.ndarray
     return out
 
 
-def batch_at_step(split: TokenizedSplit, batch_size: int, seed: int, step: int) -> dict[str, np.ndarray]:
-    """Training batch ``step``: {"inputs", "targets", "task_index"} int32 arrays with batch_size rows."""
-    idx = indices_at_step(len(split), batch_size, seed, step)
-    return {
-        "inputs": split.inputs[idx],
-        "targets": split.targets[idx],
-        "task_index": split.task_index[idx],
-    }
+def batch_at_step(split, batch_size: int, seed: int, step: int) -> dict[str, np.ndarray]:
+    """Training batch ``step`` of any split with ``len``, ``take`` and ``as_batch`` (a
+    :class:`TokenizedSplit`: {"inputs", "targets", "task_index"} int32 arrays with batch_size rows)."""
+    return split.take(indices_at_step(len(split), batch_size, seed, step)).as_batch()
 
 
-def eval_batches(split: TokenizedSplit, batch_size: int) -> Iterator[tuple[dict[str, np.ndarray], int]]:
+def eval_batches(split, batch_size: int) -> Iterator[tuple[dict[str, np.ndarray], int]]:
     """Yield (batch, n_real) in file order; the last batch is padded with all-zero rows to
     ``batch_size`` so every batch has one shape. Only the first ``n_real`` rows are real."""
     if batch_size < 1:
@@ -137,10 +133,8 @@ def eval_batches(split: TokenizedSplit, batch_size: int) -> Iterator[tuple[dict[
         stop = min(start + batch_size, n)
         n_real = stop - start
         batch = {}
-        for key, arr in (("inputs", split.inputs), ("targets", split.targets), ("task_index", split.task_index)):
-            part = arr[start:stop]
+        for key, arr in split.take(np.arange(start, stop)).as_batch().items():
             if n_real < batch_size:
-                pad = np.zeros((batch_size - n_real,) + arr.shape[1:], dtype=arr.dtype)
-                part = np.concatenate([part, pad])
-            batch[key] = part
+                arr = np.concatenate([arr, np.zeros((batch_size - n_real,) + arr.shape[1:], dtype=arr.dtype)])
+            batch[key] = arr
         yield batch, n_real

@@ -40,11 +40,21 @@ def per_example_cross_entropy(logits: Array, targets: Array, mask: Array) -> Arr
     return total / jnp.maximum(jnp.sum(mask, axis=-1), 1.0)
 
 
+def per_example_classification_cross_entropy(logits: Array, labels: Array) -> Array:
+    """Cross-entropy of each example's class logits ``[B, C]`` against int labels ``[B]``: float32 ``[B]``."""
+    log_probs = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
+    return -jnp.take_along_axis(log_probs, jnp.asarray(labels, jnp.int32)[:, None], axis=-1)[:, 0]
+
+
 def classification_cross_entropy(logits: Array, labels: Array) -> Array:
     """Mean cross-entropy of sequence-classification logits ``[B, C]`` against int labels ``[B]``."""
-    log_probs = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
-    picked = jnp.take_along_axis(log_probs, jnp.asarray(labels, jnp.int32)[:, None], axis=-1)
-    return -jnp.mean(picked)
+    return jnp.mean(per_example_classification_cross_entropy(logits, labels))
+
+
+def per_example_squared_error(logits: Array, targets: Array) -> Array:
+    """Squared error of a regression head's output ``[B, 1]`` (or ``[B]``) against ``[B]``: float32 ``[B]``."""
+    pred = logits.astype(jnp.float32).reshape(logits.shape[0])
+    return jnp.square(pred - jnp.asarray(targets, jnp.float32).reshape(-1))
 
 
 def regression_mse(logits: Array, targets: Array) -> Array:
@@ -52,5 +62,17 @@ def regression_mse(logits: Array, targets: Array) -> Array:
 
     The same loss as Hugging Face's ``problem_type="regression"`` with one label (STS-B).
     """
-    pred = logits.astype(jnp.float32).reshape(logits.shape[0])
-    return jnp.mean(jnp.square(pred - jnp.asarray(targets, jnp.float32).reshape(-1)))
+    return jnp.mean(per_example_squared_error(logits, targets))
+
+
+def per_example_choice_cross_entropy(scores: Array, correct: Array, valid: Array) -> Array:
+    """Multiple choice: ``-log`` of the probability mass on the correct choices, float32 ``[B]``.
+
+    ``scores [B, C]`` (one score per choice), ``correct [B, C]`` 0/1 (one correct choice for
+    COPA, possibly several for ReCoRD's entities), ``valid [B, C]`` 0/1 (rows pad their choices
+    to the longest row). With one correct choice this is the softmax cross-entropy of
+    Hugging Face's ``*ForMultipleChoice``.
+    """
+    scores = jnp.where(valid.astype(bool), scores.astype(jnp.float32), -jnp.inf)
+    correct_scores = jnp.where(correct.astype(bool), scores, -jnp.inf)
+    return jax.nn.logsumexp(scores, axis=-1) - jax.nn.logsumexp(correct_scores, axis=-1)

@@ -100,7 +100,8 @@ def resolve_source(root, source=None):
 class MixtureTrainingData:
     """Text-to-text training pairs of a mixture at one subsample (rate, seed).
 
-    pairs: [{"inputs", "targets", "task_index"}], tasks concatenated in mixture order.
+    pairs: [{"inputs", "targets", "task_index"}], tasks concatenated in mixture order (for
+      ``form="encoder"``: the examples' encoder forms with ``task_index``).
     tasks: the mixture's task names (task_index indexes this).
     indices: task -> the kept example indices into that task's full training file.
     full_sizes: task -> number of examples in the full training file.
@@ -118,11 +119,24 @@ class MixtureTrainingData:
     source: str = ""
 
 
+FORMS = ("text_to_text", "encoder")
+
+
+def _check_form(form: str) -> None:
+    if form not in FORMS:
+        raise ValueError(f"unknown example form {form!r}; valid: {FORMS}")
+
+
 def load_training_pairs(
-    name: str, root, rate: float = 1.0, subsample_seed: int = 0, *, source=None
+    name: str, root, rate: float = 1.0, subsample_seed: int = 0, *, source=None, form: str = "text_to_text"
 ) -> MixtureTrainingData:
     """Load, subsample (nested, per task, pinned in data_manifests/ for official data) and
-    preprocess the training data of a task or mixture."""
+    preprocess the training data of a task or mixture.
+
+    ``form="encoder"`` gives each kept example's classification/regression form
+    (``Task.encoder_example``, with ``task_index``) instead of text-to-text pairs; the
+    subsample is the same."""
+    _check_form(form)
     from sam_bench.data.manifests import subsample_for_task
 
     src = resolve_source(root, source)
@@ -141,6 +155,9 @@ def load_training_pairs(
         prints[t_name] = fp
         provenance[t_name] = info
         for i in keep:
+            if form == "encoder":
+                pairs.append({**task.encoder_example(records[i]), "task_index": t_idx})
+                continue
             for pair in task.training_pairs(records[i]):
                 pairs.append({"inputs": pair["inputs"], "targets": pair["targets"], "task_index": t_idx})
     if not indices:
@@ -152,19 +169,23 @@ def load_training_pairs(
     return MixtureTrainingData(pairs, tasks, indices, sizes, prints, provenance, src.describe())
 
 
-def load_eval_sets(name: str, root, split: str | None = None, *, source=None) -> dict[str, tuple[list[dict], list[dict]]]:
+def load_eval_sets(name: str, root, split: str | None = None, *, source=None,
+                   form: str = "text_to_text") -> dict[str, tuple[list[dict], list[dict]]]:
     """task -> (raw examples, text-to-text pairs with task_index) for evaluation; never subsampled.
+    ``form="encoder"`` gives the examples' classification/regression forms instead of pairs.
 
     ``split`` None means each task's own evaluation split (``Task.eval_split``: "validation",
     "test" for WebQuestions and the AX diagnostics); a named split applies to every task that
     has it (AX-b/AX-g, which only have "test", are then evaluated on it).
     """
+    _check_form(form)
     src = resolve_source(root, source)
     out = {}
     for t_idx, t_name in enumerate(task_names(name)):
         task = get_task(t_name)
         use = task.eval_split if split is None or split not in task.splits else split
         records = src.load(task, use)
-        pairs = [dict(task.preprocess(r), task_index=t_idx) for r in records]
+        convert = task.encoder_example if form == "encoder" else task.preprocess
+        pairs = [dict(convert(r), task_index=t_idx) for r in records]
         out[t_name] = (records, pairs)
     return out

@@ -9,58 +9,26 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from sam_bench.data.batching import TokenizedSplit, batch_at_step, eval_batches, tokenize
-from sam_bench.data.sources import make_source
-from sam_bench.data.tokenizer import Vocabulary
+from sam_bench.data.batching import batch_at_step
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
-from sam_bench.models import T5Config, greedy_decode, model_config
+from sam_bench.models import T5Config, model_config, model_family
 from sam_bench.models.checkpoints import load_initial_params
 from sam_bench.models.tokenizers import load_tokenizer
 from sam_bench.optim import parse_recipe
-from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
+from sam_bench.tasks import get_task
+from sam_bench.train import encoder, text_to_text
+from sam_bench.train.cell_data import cell_source  # noqa: F401  (the cell's data source, re-exported)
 from sam_bench.train.checkpoint import TrainStateCheckpoints
-from sam_bench.train.step import make_loss_fn, make_train_step
+from sam_bench.train.step import make_train_step
 
 ROW_PAPER = "sam-bench"
-
-
-@dataclass
-class TaskData:
-    name: str
-    task: object
-    examples: list  # raw validation records, for scoring
-    split: TokenizedSplit
-
-
-def cell_source(cell: dict):
-    """The data source a cell reads: the synthetic suite, official local files, or tfds."""
-    if cell["source"] == "synthetic":
-        return make_source("synthetic", cell["data_root"], write=False)
-    if cell["source"] == "tfds":
-        return make_source("tfds", cell["data_root"], archives=cell.get("data_archives"),
-                           subsamples=cell.get("subsamples", "manifest"))
-    return make_source("local", cell["data_root"], subsamples=cell.get("subsamples", "manifest"))
-
-
-def load_cell_data(cell: dict, vocab: Vocabulary):
-    """Training mixture (each task subsampled, nested across rates, pinned for official data)
-    and per-task evaluation sets."""
-    ft = cell["finetune"]
-    lengths = (ft["max_input_length"], ft["max_target_length"])
-    source = cell_source(cell)
-    mixture = load_training_pairs(cell["task"], source, cell["subsample_rate"], cell["subsample_seed"])
-    validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
-                  for name, (examples, pairs) in load_eval_sets(cell["task"], source).items()]
-    return tokenize(mixture.pairs, vocab, *lengths), validation, mixture
 
 
 def pretrain_dir(cell: dict) -> Path:
@@ -68,12 +36,14 @@ def pretrain_dir(cell: dict) -> Path:
 
 
 def load_model(cell: dict):
-    """(graphdef, params, vocab, config) for a cell's `init`.
+    """(graphdef, params, tokenizer, config) for a cell's `init`.
 
     `pretrained` and `random` with the workflow's model use the pretraining output (its
     architecture, and its vocabulary either way); any other model or init (a named public
-    checkpoint or a path) uses the registry's architecture and the T5 SentencePiece
-    vocabulary named by `finetune.vocab` or found in the checkpoint folder.
+    checkpoint or a path) uses the registry's architecture and the tokenizer named by
+    `finetune.vocab` or found in the checkpoint folder (T5: the SentencePiece model; the BERT
+    family: the folder's tokenizer files). An encoder's head is sized by the cell's task and
+    initialised when the checkpoint has none.
     """
     ft = cell["finetune"]
     source = pretrain_dir(cell)
@@ -87,40 +57,33 @@ def load_model(cell: dict):
         raise ConfigError(f"cell {cell['cell_id']} needs the pretraining output {meta_path}; "
                           f"run `sam-bench pretrain` (the workflow does this first)")
     else:
-        config = model_config(cell["model"], dropout_rate=ft["dropout_rate"], dtype=ft["dtype"])
-        vocab_path = ft.get("vocab") or _checkpoint_vocab(cell)
+        config = model_config(cell["model"], dtype=ft["dtype"])
+        if model_family(config) == "t5":
+            config = config.replace(dropout_rate=ft["dropout_rate"])
+        else:  # encoders keep their checkpoint's dropout, as the FSAM fine-tuning does
+            config = config.replace(num_labels=encoder.head_size(get_task(cell["task"])))
+        vocab_path = ft.get("vocab") or _checkpoint_vocab(cell, model_family(config))
     graphdef, params = load_initial_params(cell["init"], config, seed=cell["seed"], pretrained_dir=source,
                                            root=cell.get("checkpoint_root"))
     return graphdef, params, load_tokenizer(config, vocab_path), config
 
 
-def _checkpoint_vocab(cell: dict) -> Path:
+def _checkpoint_vocab(cell: dict, family: str) -> Path:
     from sam_bench.models.checkpoints import resolve_named_checkpoint
 
     init = cell["init"].split(":", 1)[-1]
+    if init == "random":
+        raise ConfigError(f"cell {cell['cell_id']}: a randomly initialised {cell['model']} needs a tokenizer: set "
+                          f"finetune.vocab (T5: a SentencePiece model; BERT family: a tokenizer folder)")
     folder = Path(init) if Path(init).exists() else resolve_named_checkpoint(init, cell.get("checkpoint_root"))
     folder = folder if folder.is_dir() else folder.parent
+    if family == "bert":  # the tokenizer files sit beside the weights
+        return folder
     for name in ("spiece.model", "sentencepiece.model", "vocab/spiece.model"):
         if (folder / name).exists():
             return folder / name
     raise ConfigError(f"cell {cell['cell_id']}: no SentencePiece vocabulary in {folder}; "
                       f"set finetune.vocab to the model's spiece.model (T5.1.1: the 32k C4 vocabulary)")
-
-
-def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int) -> dict:
-    """{(task, metric): value} from greedy decoding of each validation set."""
-    scores = {}
-    for data in validation:
-        predictions = []
-        for batch, n_real in eval_batches(data.split, batch_size):
-            ids = np.asarray(decode(params, batch["inputs"]))[:n_real]
-            # the embedding has padding rows past the vocabulary (T5 pads 32,100 to 32,128);
-            # a model that emits one of them has produced an unknown token
-            ids = np.where(ids >= vocab.vocab_size, vocab.unk_id, ids)
-            predictions += [vocab.decode(row.tolist()) for row in ids]
-        for metric, value in data.task.score(data.examples, predictions).items():
-            scores[(data.name, metric)] = float(value)
-    return scores
 
 
 def best_per_metric(history: list[dict]) -> dict:
@@ -163,12 +126,12 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
     recipe = parse_recipe(cell["optimizer"])
     optimizer, gradient = recipe.build(ft["batch_size"], ft["accumulation_steps"])
 
-    graphdef, params, vocab, config = load_model(cell)
-    train, validation, mixture = load_cell_data(cell, vocab)
+    graphdef, params, tokenizer, config = load_model(cell)
+    family = encoder if model_family(config) == "bert" else text_to_text
+    training = family.prepare(cell, graphdef, tokenizer)
+    train, mixture = training.train, training.mixture
     opt_state = optimizer.init(params)
-    loss_fn = make_loss_fn(graphdef)
-    train_step = make_train_step(loss_fn, optimizer, gradient, accumulation_steps=ft["accumulation_steps"])
-    decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
+    train_step = make_train_step(training.objective, optimizer, gradient, accumulation_steps=ft["accumulation_steps"])
 
     checkpoints = TrainStateCheckpoints(out_dir / "checkpoint")
     start, history, step_seconds, losses = 0, [], [], []
@@ -194,7 +157,7 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
         done = step + 1
         if done % ft["eval_every"] == 0 or done == ft["steps"]:
-            scores = evaluate(decode, params, validation, vocab, ft["eval_batch_size"])
+            scores = training.evaluate(params)
             history += [{"step": done, "task": t, "metric": m, "value": v} for (t, m), v in sorted(scores.items())]
             with open(out_dir / "log.jsonl", "a") as log:
                 log.write(json.dumps({"step": done, "train_loss": float(np.mean(losses[-ft["eval_every"]:])),
@@ -217,7 +180,7 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
         "timing": {"steps": ft["steps"], "seconds_per_step": float(np.median(timed)),
                    # the first step includes tracing and XLA compilation (or a compilation-cache hit)
                    "compile_seconds": float(step_seconds[0] - np.median(timed)), "wall_seconds": time.perf_counter() - wall_start,
-                   "train_examples": int(len(train.inputs)), "final_train_loss": float(np.mean(losses[-ft["eval_every"]:]))},
+                   "train_examples": len(train), "final_train_loss": float(np.mean(losses[-ft["eval_every"]:]))},
     }
     write_json_atomic(out_dir / "result.json", result)
     return result

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from sam_bench.config import expand_cells, pretrain_id, synthetic_root, validate_config
+from sam_bench.config import expand_cells, pretrain_id, synthetic_root, uses_pretraining, validate_config
 from sam_bench.errors import ConfigError
 
 if not config:  # no --configfile: the default reproduction
@@ -25,3 +25,14 @@ JAX_CACHE = f"{RESULTS}/.jax_cache"
 
 wildcard_constraints:
     cell="|".join(map(lambda c: c.replace(".", r"\."), CELLS)),
+
+
+def cell_inputs(cell):
+    """What a fine-tuning job waits for: the pretraining output if it uses it, and the
+    synthetic suite if it reads it."""
+    inputs = []
+    if uses_pretraining(cell, CONFIG):
+        inputs.append(f"{RESULTS}/pretrain/{cell['pretrain_id']}/pretrain.json")
+    if cell["source"] == "synthetic":
+        inputs.append(f"{SYNTHETIC_ROOT}/suite.json")
+    return inputs

@@ -4,10 +4,9 @@
 
 rule finetune:
     input:
-        # the pretraining output supplies the workflow model's weights and vocabulary;
-        # cells that start from a public checkpoint do not wait for it
-        lambda wildcards: f"{RESULTS}/pretrain/{CELLS[wildcards.cell]['pretrain_id']}/pretrain.json"
-        if CELLS[wildcards.cell]["init"] in ("pretrained", "random") else [],
+        # the pretraining output supplies the workflow model's weights and vocabulary; cells
+        # that start from a public checkpoint wait only for their data
+        lambda wildcards: cell_inputs(CELLS[wildcards.cell]),
     output:
         f"{RESULTS}/cells/{{cell}}/result.json",
     threads: CONFIG.get("threads_per_cell", 1)

@@ -1,0 +1,42 @@
+"""What a fine-tuning cell trains on and how it is scored, for either model family.
+
+``sam_bench.train.text_to_text`` (T5/mT5: pairs of texts, greedy decoding) and
+``sam_bench.train.encoder`` (BERT family: class ids, scores or choices) each turn a cell
+into a :class:`CellTraining`; ``run_cell`` only sees this record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sam_bench.data.sources import make_source
+from sam_bench.optim.objective import Objective
+
+
+@dataclass
+class TaskData:
+    """One evaluation set: the raw records (for scoring) and their arrays."""
+
+    name: str
+    task: Any
+    examples: list
+    split: Any  # TokenizedSplit | EncodedSplit
+
+
+@dataclass
+class CellTraining:
+    train: Any  # a split with len, take and as_batch
+    validation: list[TaskData]
+    mixture: Any  # MixtureTrainingData: the subsample's provenance
+    objective: Objective
+    evaluate: Callable[[Any], dict]  # params -> {(task, metric): value}
+
+
+def cell_source(cell: dict):
+    """The data source a cell reads: the synthetic suite, official local files, or tfds."""
+    if cell["source"] == "synthetic":
+        return make_source("synthetic", cell["data_root"], write=False)
+    if cell["source"] == "tfds":
+        return make_source("tfds", cell["data_root"], archives=cell.get("data_archives"),
+                           subsamples=cell.get("subsamples", "manifest"))
+    return make_source("local", cell["data_root"], subsamples=cell.get("subsamples", "manifest"))

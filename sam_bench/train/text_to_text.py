@@ -1,0 +1,45 @@
+"""A cell of an encoder-decoder model (T5.1.1/mT5): text-to-text pairs, token
+cross-entropy, and scoring by greedy decoding."""
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from sam_bench.data.batching import eval_batches, tokenize
+from sam_bench.data.tokenizer import Vocabulary
+from sam_bench.models import greedy_decode
+from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
+from sam_bench.train.cell_data import CellTraining, TaskData, cell_source
+from sam_bench.train.step import make_loss_fn
+
+
+def prepare(cell: dict, graphdef, vocab: Vocabulary) -> CellTraining:
+    """Training mixture (each task subsampled, nested across rates, pinned for official data),
+    per-task evaluation sets, the objective and the evaluation."""
+    ft = cell["finetune"]
+    lengths = (ft["max_input_length"], ft["max_target_length"])
+    source = cell_source(cell)
+    mixture = load_training_pairs(cell["task"], source, cell["subsample_rate"], cell["subsample_seed"])
+    validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
+                  for name, (examples, pairs) in load_eval_sets(cell["task"], source).items()]
+    decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
+    return CellTraining(
+        train=tokenize(mixture.pairs, vocab, *lengths), validation=validation, mixture=mixture,
+        objective=make_loss_fn(graphdef),
+        evaluate=lambda params: evaluate(decode, params, validation, vocab, ft["eval_batch_size"]))
+
+
+def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int) -> dict:
+    """{(task, metric): value} from greedy decoding of each validation set."""
+    scores = {}
+    for data in validation:
+        predictions = []
+        for batch, n_real in eval_batches(data.split, batch_size):
+            ids = np.asarray(decode(params, batch["inputs"]))[:n_real]
+            # the embedding has padding rows past the vocabulary (T5 pads 32,100 to 32,128);
+            # a model that emits one of them has produced an unknown token
+            ids = np.where(ids >= vocab.vocab_size, vocab.unk_id, ids)
+            predictions += [vocab.decode(row.tolist()) for row in ids]
+        for metric, value in data.task.score(data.examples, predictions).items():
+            scores[(data.name, metric)] = float(value)
+    return scores
