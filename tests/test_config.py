@@ -62,6 +62,26 @@ def test_bahri2022_config_covers_the_papers_grid(tmp_path):
     assert next(c for c in cells if c["task"] == "superglue")["finetune"]["steps"] == 250000
 
 
+def test_zhong2022_config_covers_the_papers_grid(tmp_path):
+    from sam_bench.models import MODEL_CONFIGS
+
+    for name in MODEL_CONFIGS:
+        (tmp_path / name).mkdir()
+    config = yaml.safe_load((ROOT / "config" / "zhong2022.yaml").read_text())
+    config["checkpoint_root"] = str(tmp_path)
+    cells = expand_cells(validate_config(config))
+    # Tables 1 and 3: 6 encoders x 8 tasks x (Adam + {SAM, FSAM} x 3 rho) x 5 seeds
+    assert len(cells) == 6 * 8 * 7 * 5
+    assert {c["task"] for c in cells} == {"cola", "mrpc", "stsb", "glue_rte", "boolq", "cb", "wic", "wsc"}
+    assert {c["rho"] for c in cells if c["method"] == "fsam"} == {0.01, 0.005, 0.001}
+    # Table 10: BERT CoLA 3 epochs of 8,551 examples at batch 16; RoBERTa CoLA 2,668 steps, 160 warm-up
+    bert_cola = next(c for c in cells if c["model"] == "bert-large-cased" and c["task"] == "cola")
+    assert bert_cola["finetune"]["steps"] == 1604 and "lr=2e-05" in bert_cola["optimizer"]
+    roberta = next(c for c in cells if c["model"] == "roberta-large" and c["task"] == "cola" and c["method"] == "fsam")
+    assert roberta["finetune"]["steps"] == 2668 and "warmup_steps=160" in roberta["optimizer"]
+    assert "fi=100" in roberta["optimizer"] and "s=0.9" in roberta["optimizer"]
+
+
 def test_missing_public_checkpoint_is_reported_before_compute(tmp_path):
     config = yaml.safe_load((ROOT / "config" / "bahri2022.yaml").read_text())
     config["checkpoint_root"] = str(tmp_path)

@@ -45,7 +45,7 @@ def _ids(cfg: BertConfig, batch=3, length=10, seed=0):
 
 
 @pytest.mark.parametrize(
-    "name", ["bert-base-uncased", "bert-large-uncased", "roberta-base", "roberta-large",
+    "name", ["bert-base-uncased", "bert-large-uncased", "bert-large-cased", "roberta-base", "roberta-large",
              "electra-large-discriminator", "albert-xxlarge-v2", "all-minilm-l6-v2"]
 )
 def test_param_counts_near_published(name):

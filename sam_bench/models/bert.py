@@ -190,6 +190,7 @@ NAMED_BERT_CONFIGS: dict[str, BertConfig] = {
     "bert-tiny": _bert(1024, 64, 2, 4, 128),
     "bert-base-uncased": _bert(30522, 768, 12, 12, 3072),
     "bert-large-uncased": _bert(30522, 1024, 24, 16, 4096),
+    "bert-large-cased": _bert(28996, 1024, 24, 16, 4096),  # FSAM's BERT-large
     "roberta-base": _roberta(768, 12, 12, 3072),
     "roberta-large": _roberta(1024, 24, 16, 4096),
     "electra-base-discriminator": _electra(768, 12, 12, 3072),

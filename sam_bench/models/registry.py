@@ -26,7 +26,7 @@ PUBLISHED_PARAMS: dict[str, float] = {
     "t5.1.1-small": 77e6, "t5.1.1-base": 250e6, "t5.1.1-large": 800e6, "t5.1.1-xl": 3e9,
     "t5.1.1-xxl": 11e9,
     "mt5-small": 300e6, "mt5-base": 580e6, "mt5-large": 1.2e9, "mt5-xl": 3.7e9, "mt5-xxl": 13e9,
-    "bert-base-uncased": 110e6, "bert-large-uncased": 340e6,
+    "bert-base-uncased": 110e6, "bert-large-uncased": 340e6, "bert-large-cased": 340e6,
     "roberta-base": 125e6, "roberta-large": 355e6,
     "electra-base-discriminator": 110e6, "electra-large-discriminator": 335e6,
     "albert-base-v2": 12e6, "albert-xxlarge-v2": 235e6,

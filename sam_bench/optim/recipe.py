@@ -241,8 +241,11 @@ def _parse_call(text: str) -> tuple[str, dict]:
             if call.args:
                 raise ConfigError(f"{text!r}: arguments must be named (key=value)")
             args = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-        except (SyntaxError, ValueError) as err:
-            raise ConfigError(f"cannot parse arguments of {text!r}: {err}") from None
+        except ValueError:
+            raise ConfigError(f"cannot parse arguments of {text.strip()!r}: values are numbers, booleans or "
+                              f"quoted strings, e.g. schedule='linear'") from None
+        except SyntaxError as err:
+            raise ConfigError(f"cannot parse arguments of {text.strip()!r}: {err}") from None
     return name, args
 
 
