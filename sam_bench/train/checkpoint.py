@@ -29,6 +29,8 @@ class TrainStateCheckpoints:
         self.manager = ocp.CheckpointManager(
             self.directory,
             options=ocp.CheckpointManagerOptions(max_to_keep=1, enable_async_checkpointing=False),
+            # named handlers let item_metadata read a checkpoint before anything is restored
+            item_handlers={"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()},
         )
 
     def latest_step(self) -> int | None:
