@@ -73,13 +73,16 @@ def load_model(cell: dict):
     `pretrained` and `random` with the workflow's model use the pretraining output (its
     architecture, and its vocabulary either way); any other model or init (a named public
     checkpoint or a path) uses the registry's architecture and the T5 SentencePiece
-    vocabulary named by `finetune.vocab` or found in the checkpoint folder.
+    vocabulary named by `finetune.vocab` or found in the checkpoint folder. `random` with
+    `finetune.vocab` set uses that vocabulary (e.g. T5's on real data), the embedding widened
+    to fit it.
     """
     ft = cell["finetune"]
     source = pretrain_dir(cell)
     meta_path = source / "pretrain.json"
     workflow_model = meta_path.exists() and read_json(meta_path)["model"] == cell["model"]
-    if cell["init"] in ("pretrained", "random") and workflow_model:
+    own_vocab = cell["init"] == "random" and bool(ft.get("vocab"))  # else finetune.vocab was silently ignored
+    if cell["init"] in ("pretrained", "random") and workflow_model and not own_vocab:
         meta = read_json(meta_path)
         config = T5Config(**{**meta["model_config"], "dropout_rate": ft["dropout_rate"], "dtype": ft["dtype"]})
         vocab_path = source / meta["vocab_file"]
@@ -89,6 +92,12 @@ def load_model(cell: dict):
     else:
         config = model_config(cell["model"], dropout_rate=ft["dropout_rate"], dtype=ft["dtype"])
         vocab_path = ft.get("vocab") or _checkpoint_vocab(cell)
+        if own_vocab:  # random weights need no checkpoint's shape: fit the embedding to the vocabulary
+            from sam_bench.models.tokenizers import t5_vocabulary
+            from sam_bench.train.pretrain import padded_vocab_size
+
+            size = padded_vocab_size(t5_vocabulary(vocab_path).vocab_size)  # T5: 32,100 -> 32,128 rows
+            config = config.replace(vocab_size=max(config.vocab_size, size))
     graphdef, params = load_initial_params(cell["init"], config, seed=cell["seed"], pretrained_dir=source,
                                            root=cell.get("checkpoint_root"))
     return graphdef, params, load_tokenizer(config, vocab_path), config
