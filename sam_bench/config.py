@@ -94,6 +94,10 @@ def _registry_problems(config: dict) -> list[str]:
                 for rate in grid["subsample_rate"]:
                     for seed in grid["subsample_seed"]:
                         problems += [f"grids[{g}].task[{i}]: {p}" for p in pin_problems(task, rate, seed)]
+            if task in tasks and official:  # every file the cells read, checked before any compute
+                from sam_bench.data.preflight import data_problems
+
+                problems += [f"grids[{g}].task[{i}]: {p}" for p in data_problems(task, config["data"])]
         batch, accumulation = finetune["batch_size"], finetune["accumulation_steps"]
         for i, spec in enumerate(grid["optimizer"]):
             try:

@@ -410,3 +410,27 @@ def test_wide_table_splits_across_pages():
     assert len(pages) >= 4  # split by columns and by rows
     one = pdf.table_pages(disp.iloc[:5, :6], "narrow", fixed=3)
     assert len(one) == 1
+
+
+def test_checkpoint_initialised_cells_are_pretrained_cells(frames, ref):
+    """A cell fine-tuned from a public checkpoint carries the checkpoint's name as its init
+    (config `init: checkpoint`, e.g. config/bahri2022.yaml): Table 1 and Figure 1 take it."""
+    rows_df, _ = frames
+    from_checkpoint = rows_df.assign(init=rows_df["init"].replace({"pretrained": "t5.1.1-small"}))
+    ours = tables.bahri_table1(rows_df, ref, 1.0, include_paper=False)
+    pd.testing.assert_frame_equal(tables.bahri_table1(from_checkpoint, ref, 1.0, include_paper=False), ours)
+    assert ours.loc[("ours", MODEL, "adafactor")][("CB F1", "n")] == 2  # random-init cells still not counted
+    fig = figures.bahri_figure1(from_checkpoint, ref)
+    assert any(line.get_gid() == "ours" for ax in fig.axes for line in ax.lines)
+
+
+def test_report_of_random_init_cells_only(frames, ref, tmp_path):
+    """A run with no pretrained cells (real data offline, no public weights) reports its random-init
+    cells in Table 1 and Figure 1, and says so."""
+    rows_df, cells_df = frames
+    rows, cells = rows_df[rows_df["init"] == "random"], cells_df[cells_df["init"] == "random"]
+    pdf.build_report({"rows": rows, "cells": cells}, tmp_path / "b", "t", {}, reference_df=ref, rates=[1.0])
+    table = pd.read_csv(tmp_path / "b" / "tables" / "bahri_table1_rate100.csv")
+    ours = table[(table.source == "ours") & (table.method == "adafactor")].iloc[0]
+    assert ours["CB F1 mean"] == pytest.approx(np.mean([value("cb", "f1", 1.0, s, None, "random") for s in SEEDS]))
+    assert "starts from random weights" in (tmp_path / "b" / "tables" / "bahri_table1_rate100.md").read_text()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sam_bench.data import sources
-from sam_bench.data.fixtures import write_official_files, write_release_archives
+from sam_bench.data.fixtures import write_official_files
 from sam_bench.data.sources import (
     LocalSource,
     SyntheticSource,
@@ -26,13 +26,7 @@ TFDS_CASES = [(name, split) for name in TASKS if get_task(name).tfds is not None
               for split, _ in get_task(name).tfds.splits]
 
 
-@pytest.fixture(scope="module")
-def official(tmp_path_factory):
-    """A data root in the official layout, and the same files packed as tfds downloads them."""
-    base = tmp_path_factory.mktemp("official")
-    root = write_official_files(base / "root", seed=3)
-    archives = write_release_archives(root, base / "archives")
-    return root, archives, TfdsSource(base / "tfds", archives=archives)
+# `official` (tests/conftest.py): a generated data root in the official layout and its release archives
 
 
 @pytest.mark.parametrize("name, split", TFDS_CASES)
@@ -132,6 +126,44 @@ def test_extract_archive_refuses_paths_outside(tmp_path):
     with pytest.raises(ValueError, match="outside"):
         sources.extract_archive(bad, tmp_path / "out")
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_extract_archive_tolerates_a_concurrent_extraction(tmp_path, monkeypatch):
+    """Two cells (parallel Snakemake jobs) extracting one release zip: the one that finishes
+    second uses the other's directory instead of failing on the rename."""
+    import zipfile
+
+    archive = tmp_path / "CB.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("CB/train.jsonl", "{}\n")
+    dest = tmp_path / "out" / "CB.zip.extracted"
+    real_extractall = zipfile.ZipFile.extractall
+
+    def racing_extractall(self, path, *args, **kwargs):
+        real_extractall(self, path, *args, **kwargs)
+        if not dest.exists():  # the other job renames its copy into place first
+            real_extractall(self, dest, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", racing_extractall)
+    assert sources.extract_archive(archive, tmp_path / "out") == dest
+    assert (dest / "CB" / "train.jsonl").read_text() == "{}\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["CB.zip.extracted"]  # no temporary left
+
+
+def test_tfds_dry_run_names_only_the_release_files_a_split_reads(official, tmp_path):
+    """`missing_release_files` runs the builder's split generators without extracting anything."""
+    _, archives, _ = official
+    partial = tmp_path / "archives"
+    shutil.copytree(archives, partial)
+    (partial / "tydiqa-goldp-v1.1-dev.tgz").unlink()
+    (partial / "tydiqa-goldp-v1.1-dev.json").unlink()  # downloaded by the builder, read by no task split
+    source = TfdsSource(tmp_path / "tfds", archives=partial)
+    assert source.missing_release_files(get_task("tydiqa_en"), "train") == []
+    (missing,) = source.missing_release_files(get_task("tydiqa_en"), "validation")
+    assert missing.startswith("tydiqa-goldp-v1.1-dev.tgz (tfds downloads it from https://storage.googleapis.com/")
+    assert source.missing_release_files(get_task("cb"), "train") == []
+    assert not (tmp_path / "tfds").exists()
+    assert TfdsSource(tmp_path / "tfds").missing_release_files(get_task("cb"), "train") == []  # online: unknowable
 
 
 def test_axg_zip_variant_is_read_through_the_archive(tmp_path):

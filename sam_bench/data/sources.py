@@ -30,8 +30,10 @@ tensorflow-datasets without TensorFlow (the default install here), what works an
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import io
 import logging
 import os
 import shutil
@@ -167,7 +169,13 @@ def extract_archive(archive: Path, dest_root: Path) -> Path:
             with tarfile.open(archive) as tf_:
                 _safe_members(tf_.getnames(), tmp)
                 tf_.extractall(tmp, filter="data")
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except OSError:
+            # another process (a parallel cell) extracted the same archive first: use its copy
+            if not dest.is_dir():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -189,7 +197,8 @@ class _Downloads:
     DownloadManager, with extraction done in Python."""
 
     def __init__(self, builder_cls, download_dir: Path, archives: Path | None, manual_dir: Path | None,
-                 dataset: str = ""):
+                 dataset: str = "", dry: bool = False):
+        self.dry = dry  # only map urls to paths: nothing is downloaded or extracted
         self.download_dir = Path(download_dir)
         self.dataset = dataset  # the builder name: archives/<dataset>/<file> wins over archives/<file>
         self.archives = None if archives is None else Path(archives)
@@ -238,7 +247,7 @@ class _Downloads:
             return path
         extracted = self.download_dir / "extracted" / self.dataset
         dest = extracted / (path.name + ".extracted")
-        if not path.exists():  # reported when (and only if) a needed split reads from it
+        if self.dry or not path.exists():  # reported when (and only if) a needed split reads from it
             self.origin[str(dest)] = self.origin.get(str(path), str(path))
             return dest
         out = extract_archive(path, extracted)
@@ -259,25 +268,46 @@ class _Downloads:
             return self.archives
         return self.download_dir / "manual"
 
+    def _origin_of(self, path: Path) -> str | None:
+        """The url (or archive) a local path comes from, if any."""
+        for local, url in self.origin.items():
+            if str(path).startswith(local):
+                return url
+        return None
+
+    @staticmethod
+    def _paths(gen_kwargs: dict) -> list[Path]:
+        out = []
+
+        def collect(value):
+            if isinstance(value, (str, os.PathLike)) and not isinstance(value, bool) and Path(value).is_absolute():
+                out.append(Path(value))
+            return value
+
+        _map_tree(collect, gen_kwargs)
+        return out
+
     def missing(self, gen_kwargs: dict) -> list[str]:
         """Human-readable descriptions of the files ``gen_kwargs`` points to that do not exist."""
         out = []
+        for p in self._paths(gen_kwargs):
+            if not p.exists():
+                src = self._origin_of(p)
+                out.append(f"{p}" + (f" (from {src})" if src else ""))
+        return out
 
-        def check(value):
-            if isinstance(value, (str, os.PathLike)) and not isinstance(value, bool):
-                p = Path(value)
-                if p.is_absolute() and not p.exists():
-                    # the archive it comes from, if any
-                    src = None
-                    for local, url in self.origin.items():
-                        if str(p).startswith(local):
-                            src = url
-                            break
-                    where = f" (from {src})" if src else ""
-                    out.append(f"{p}{where}")
-            return value
-
-        _map_tree(check, gen_kwargs)
+    def missing_release_files(self, gen_kwargs: dict) -> list[str]:
+        """In dry mode with ``archives``: the release files ``gen_kwargs`` would be read from that
+        are not in ``archives`` (name, and the url tfds would download it from)."""
+        out = []
+        for p in self._paths(gen_kwargs):
+            url = self._origin_of(p)
+            if url is None:  # not a download (e.g. a manual_dir path)
+                continue
+            release = self.archive_path(url)
+            line = f"{release.name} (tfds downloads it from {url})"
+            if not release.exists() and line not in out:
+                out.append(line)
         return out
 
 
@@ -353,25 +383,7 @@ class TfdsSource:
                 "TensorFlow: pip install tensorflow-cpu. Without TensorFlow use the local source "
                 "(the official release files; see docs/data.md)."
             )
-        builder, version = _make_builder(spec, self.data_dir)
-        if self.check_version and version != spec.version:
-            raise RuntimeError(
-                f"tfds builder {spec.name} is version {version}, but sam-bench's records were checked against "
-                f"{spec.version} (data_manifests). Install a tensorflow-datasets with {spec.name}:{spec.version}, "
-                "or pass check_version=False after checking the records."
-            )
-        downloads = _Downloads(type(builder), self.data_dir / "downloads", self.archives, self.manual_dir,
-                               dataset=spec.name.split("/")[0])
-        try:
-            generators = builder._split_generators(downloads)
-        except ModuleNotFoundError as e:  # pragma: no cover - depends on the builder and TF
-            if "tensorflow" in str(e):
-                raise TensorflowRequired(f"tfds builder {spec.name} needs TensorFlow: pip install tensorflow-cpu") from e
-            raise
-        by_name = {str(g.name): g for g in generators}
-        if tfds_split not in by_name:
-            raise ValueError(f"tfds builder {spec.name} has no split {tfds_split!r}; it has {sorted(by_name)}")
-        gen_kwargs = by_name[tfds_split].gen_kwargs
+        builder, downloads, gen_kwargs = self._split_kwargs(spec, tfds_split)
         missing = downloads.missing(gen_kwargs)
         if missing:
             where = (f"the release files in {self.archives} or {self.archives}/{spec.name.split('/')[0]} "
@@ -382,6 +394,38 @@ class TfdsSource:
         out = list(builder._generate_examples(**gen_kwargs))
         self._cache[cache_key] = out
         return out
+
+    def _split_kwargs(self, spec, tfds_split: str, dry: bool = False):
+        """(builder, downloads, gen_kwargs of ``tfds_split``) from the builder's ``_split_generators``."""
+        builder, version = _make_builder(spec, self.data_dir)
+        if self.check_version and version != spec.version:
+            raise RuntimeError(
+                f"tfds builder {spec.name} is version {version}, but sam-bench's records were checked against "
+                f"{spec.version} (data_manifests). Install a tensorflow-datasets with {spec.name}:{spec.version}, "
+                "or pass check_version=False after checking the records."
+            )
+        downloads = _Downloads(type(builder), self.data_dir / "downloads", self.archives, self.manual_dir,
+                               dataset=spec.name.split("/")[0], dry=dry)
+        try:
+            generators = builder._split_generators(downloads)
+        except ModuleNotFoundError as e:  # pragma: no cover - depends on the builder and TF
+            if "tensorflow" in str(e):
+                raise TensorflowRequired(f"tfds builder {spec.name} needs TensorFlow: pip install tensorflow-cpu") from e
+            raise
+        by_name = {str(g.name): g for g in generators}
+        if tfds_split not in by_name:
+            raise ValueError(f"tfds builder {spec.name} has no split {tfds_split!r}; it has {sorted(by_name)}")
+        return builder, downloads, by_name[tfds_split].gen_kwargs
+
+    def missing_release_files(self, task: Task, split: str) -> list[str]:
+        """With ``archives``: the release files ``load(task, split)`` would read that are not there,
+        found by running the builder's ``_split_generators`` without downloading or extracting
+        anything (for checks before compute). Empty without ``archives``: tfds downloads then."""
+        if self.archives is None or task.tfds is None:
+            return []
+        with contextlib.redirect_stdout(io.StringIO()):  # tfds prints a banner when TensorFlow is absent
+            _, downloads, gen_kwargs = self._split_kwargs(task.tfds, task.tfds.split(split), dry=True)
+        return downloads.missing_release_files(gen_kwargs)
 
     def load(self, task: Task, split: str) -> list[dict]:
         if task.tfds is None:

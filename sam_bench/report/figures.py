@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
 from .reference import BAHRI_TABLES_BY_RATE, paper_rows_for
-from .tables import (METRIC_LABELS, SCORE, TASK_LABELS, _filter_ours, _model_key, _rep, _variants,
+from .tables import (METRIC_LABELS, SCORE, TASK_LABELS, _filter_ours, _init_is, _model_key, _rep, _variants,
                      benchmark_score, canonical_task_metrics, column_label, model_label)
 
 __all__ = ["bahri_figure1", "training_curves", "pct_label"]
@@ -216,7 +216,7 @@ def training_curves(curves_df: pd.DataFrame, *, init: str | None = "pretrained",
     line style by training-data rate.  ``curves_df`` as from :func:`aggregate.collect_curves`."""
     df = curves_df
     if init is not None and "init" in df.columns and df["init"].notna().any():
-        df = df[df["init"] == init]
+        df = df[_init_is(df["init"], init)]
     if model is not None:
         df = df[df["model"] == model]
     tms = canonical_task_metrics(zip(df["task"], df["metric"]))

@@ -161,12 +161,18 @@ def _rep(df: pd.DataFrame) -> pd.Series:
     return pd.Series([f"seed={s}/sub={x}" for s, x in zip(df["seed"], ss)], index=df.index)
 
 
+def _init_is(inits: pd.Series, init: str) -> pd.Series:
+    """``init="pretrained"`` means fine-tuned from pretrained weights: the workflow's model or a public
+    checkpoint (whose cells carry the checkpoint's name or path as ``init``); only "random" is not."""
+    return inits != "random" if init == "pretrained" else inits == init
+
+
 def _filter_ours(rows_df, subsample_rate, init, experiment):
     df = rows_df
     if subsample_rate is not None:
         df = df[np.isclose(df["subsample_rate"].astype("float64"), float(subsample_rate))]
     if init is not None and "init" in df.columns and df["init"].notna().any():
-        df = df[df["init"] == init]
+        df = df[_init_is(df["init"], init)]
     if experiment is not None and "experiment" in df.columns:
         df = df[df["experiment"].isin([experiment] if isinstance(experiment, str) else list(experiment))]
     if "hparam_name" in df.columns:

@@ -105,6 +105,9 @@ class Task:
       label_names: the closed label set of a classification task (empty otherwise).
       alternatives: (split, (path, ...)) other files accepted for a split when the official one
         is absent (other release layouts, e.g. the STS Benchmark files for GLUE STS-B).
+      companions: (path, (path, ...)) other files the reader opens along with the file ``path``
+        (a split file or an alternative), any one of the listed paths will do; what
+        ``missing_files`` checks before any data is read (MRPC's dev-id list, XSUM's articles).
       dataset: the manifest in data_manifests/ (``<dataset>.json``) describing the data.
       paper_task: the task key in ../shared/papers/tables ("" means ``name``).
       eval_split: the split evaluated by default; paper_split: what the papers call it ("dev"/"test").
@@ -129,6 +132,7 @@ class Task:
     metric_fn: Callable[[Sequence[dict], Sequence[Any]], dict] | None = None
     label_names: tuple[str, ...] = ()
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    companions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dataset: str = ""
     paper_task: str = ""
     eval_split: str = "validation"
@@ -167,6 +171,18 @@ class Task:
             if (Path(root) / rel).exists():
                 return Path(root) / rel
         return Path(root) / cands[0]
+
+    def missing_files(self, root: str | Path, split: str) -> list[str]:
+        """What ``load(root, split)`` would not find, checked without reading any data: the
+        official file of ``split`` when no accepted file is present, else the absent companions
+        of the file present (``"a or b"`` where either will do). Paths relative to ``root``."""
+        root = Path(root)
+        path = self.path(root, split)
+        if not path.exists():
+            return [self.candidates(split)[0]]
+        present = path.relative_to(root).as_posix()
+        return [" or ".join(options) for rel, options in self.companions
+                if rel == present and not any((root / o).exists() for o in options)]
 
     def load(self, root: str | Path, split: str) -> list[dict]:
         """Read and validate every example of ``split`` from the data root ``root``."""

@@ -111,6 +111,8 @@ WEB_QUESTIONS = Task(
     split_files=(("train", "web_questions/webquestions.examples.train.json"),
                  ("test", "web_questions/webquestions.examples.test.json")),
     alternatives=(("train", ("web_questions/trainmodel.json",)), ("test", ("web_questions/test.json",))),
+    companions=(("web_questions/trainmodel.json", ("web_questions/val.json",)),
+                ("web_questions/trainmodel.json", ("web_questions/devtest.json",))),
     layout=("web_questions/webquestions.examples.{train,test}.json (official: JSON list of url, targetValue, "
             "utterance), or the re-packaged web_questions/{trainmodel,val,devtest,test}.json (qId, qText, answers)"),
     reader=read_web_questions,

@@ -237,6 +237,9 @@ MRPC = make_classification_task(
     feature_names=("sentence1", "sentence2"), label_names=MRPC_LABELS, recipe="f1_accuracy",
     split_files=(("train", "glue/MRPC/msr_paraphrase_train.txt"), ("validation", "glue/MRPC/dev_ids.tsv"),
                  ("test", "glue/MRPC/msr_paraphrase_test.txt")),
+    # train and dev are both cut from msr_paraphrase_train.txt by the dev-id list
+    companions=(("glue/MRPC/msr_paraphrase_train.txt", ("glue/MRPC/dev_ids.tsv",)),
+                ("glue/MRPC/dev_ids.tsv", ("glue/MRPC/msr_paraphrase_train.txt",))),
     layout="glue/MRPC/msr_paraphrase_train.txt and msr_paraphrase_test.txt (Microsoft's MRPC release, "
            "tab-separated Quality, #1 ID, #2 ID, #1 String, #2 String) and glue/MRPC/dev_ids.tsv (GLUE's dev ids)",
     reader=read_mrpc, encoder_texts=(field("sentence1"), field("sentence2")),

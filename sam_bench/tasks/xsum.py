@@ -106,6 +106,7 @@ TASK = Task(
     metric_names=("rouge1", "rouge2", "rougeL", "rougeLsum"),
     split_files=(("train", SPLIT_FILE), ("validation", SPLIT_FILE), ("test", SPLIT_FILE)),
     layout=f"{SPLIT_FILE} and xsum/{EXTRACTS}/<id>.data (or xsum/{EXTRACTS}.tar.gz)",
+    companions=((SPLIT_FILE, (f"xsum/{EXTRACTS}", f"xsum/{EXTRACTS}.tar.gz")),),
     reader=_XsumReader(),
     preprocessor=lambda ex: {"inputs": f"summarize: {ex['document']}", "targets": ex["summary"]},
     postprocessor=lambda text, example=None: text,

@@ -42,14 +42,16 @@ def load_model(cell: dict):
     architecture, and its vocabulary either way); any other model or init (a named public
     checkpoint or a path) uses the registry's architecture and the tokenizer named by
     `finetune.vocab` or found in the checkpoint folder (T5: the SentencePiece model; the BERT
-    family: the folder's tokenizer files). An encoder's head is sized by the cell's task and
-    initialised when the checkpoint has none.
+    family: the folder's tokenizer files). `random` with `finetune.vocab` set uses that
+    vocabulary (e.g. T5's on real data), a T5 embedding widened to fit it. An encoder's head
+    is sized by the cell's task and initialised when the checkpoint has none.
     """
     ft = cell["finetune"]
     source = pretrain_dir(cell)
     meta_path = source / "pretrain.json"
     workflow_model = meta_path.exists() and read_json(meta_path)["model"] == cell["model"]
-    if cell["init"] in ("pretrained", "random") and workflow_model:
+    own_vocab = cell["init"] == "random" and bool(ft.get("vocab"))  # else finetune.vocab was silently ignored
+    if cell["init"] in ("pretrained", "random") and workflow_model and not own_vocab:
         meta = read_json(meta_path)
         config = T5Config(**{**meta["model_config"], "dropout_rate": ft["dropout_rate"], "dtype": ft["dtype"]})
         vocab_path = source / meta["vocab_file"]
@@ -58,11 +60,18 @@ def load_model(cell: dict):
                           f"run `sam-bench pretrain` (the workflow does this first)")
     else:
         config = model_config(cell["model"], dtype=ft["dtype"])
-        if model_family(config) == "t5":
+        family = model_family(config)
+        if family == "t5":
             config = config.replace(dropout_rate=ft["dropout_rate"])
         else:  # encoders keep their checkpoint's dropout, as the FSAM fine-tuning does
             config = config.replace(num_labels=encoder.head_size(get_task(cell["task"])))
-        vocab_path = ft.get("vocab") or _checkpoint_vocab(cell, model_family(config))
+        vocab_path = ft.get("vocab") or _checkpoint_vocab(cell, family)
+        if own_vocab and family == "t5":  # random weights need no checkpoint's shape: fit the embedding
+            from sam_bench.models.tokenizers import t5_vocabulary
+            from sam_bench.train.pretrain import padded_vocab_size
+
+            size = padded_vocab_size(t5_vocabulary(vocab_path).vocab_size)  # T5: 32,100 -> 32,128 rows
+            config = config.replace(vocab_size=max(config.vocab_size, size))
     graphdef, params = load_initial_params(cell["init"], config, seed=cell["seed"], pretrained_dir=source,
                                            root=cell.get("checkpoint_root"))
     return graphdef, params, load_tokenizer(config, vocab_path), config
