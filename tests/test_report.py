@@ -389,6 +389,9 @@ def test_build_report(frames, ref, tmp_path):
         assert name in manifest["files"]
     leftovers = [p for p in (tmp_path / "build").rglob(".*") if p.is_file()]
     assert not leftovers
+    # a T5-only summary gets no FSAM table (encoder results only)
+    assert not [f for f in manifest["files"] if "fsam" in f] and not list((tmp_path / "build" / "tables").glob("fsam*"))
+    assert not [p for p in manifest["pages"] if "FSAM" in p]
     csv = pd.read_csv(tmp_path / "build" / "tables" / "bahri_table1_rate100.csv")
     row = csv[(csv.source == "paper") & (csv.model == "t5.1.1-small") & (csv.method == "adafactor")].iloc[0]
     assert row["CB F1 mean"] == 89.4
@@ -434,3 +437,180 @@ def test_report_of_random_init_cells_only(frames, ref, tmp_path):
     ours = table[(table.source == "ours") & (table.method == "adafactor")].iloc[0]
     assert ours["CB F1 mean"] == pytest.approx(np.mean([value("cb", "f1", 1.0, s, None, "random") for s in SEEDS]))
     assert "starts from random weights" in (tmp_path / "b" / "tables" / "bahri_table1_rate100.md").read_text()
+
+# ------------------------------------------------------------------------ FSAM Table 1 (encoders)
+ENC_MODEL = "all-minilm-l6-v2"
+ENC_TASKS = {"cola": ["mcc"], "cb": ["accuracy", "f1"], "stsb": ["pearson", "spearman"], "glue_rte": ["accuracy"]}
+ENC_BASE = {("cola", "mcc"): 30.0, ("cb", "accuracy"): 70.0, ("cb", "f1"): 60.0, ("stsb", "pearson"): 80.0,
+            ("stsb", "spearman"): 79.0, ("glue_rte", "accuracy"): 55.0}
+ENC_VARIANTS = [("adamw", None), ("sam", 0.01), ("fsam", 0.01)]
+ENC_GAIN = {"adamw": 0.0, "sam": 1.0, "fsam": 2.5}
+# a seed-dependent extra for the sharpness-aware cells, so that the paired Δ has a non-zero std
+ENC_SEED_GAIN = {("sam", 1): 0.4, ("fsam", 1): -0.6}
+ENC_SEEDS = [0, 1]
+# our columns in the FSAM Table 1 layout: CB F1 is not in it; glue_rte is its RTE column
+ENC_COLUMNS = {("cola", "mcc"): "CoLA MCC", ("stsb", "pearson"): "STS-B Pearson",
+               ("stsb", "spearman"): "STS-B Spearman", ("glue_rte", "accuracy"): "RTE Acc",
+               ("cb", "accuracy"): "CB Acc"}
+
+
+def enc_value(task, metric, seed, method):
+    return ENC_BASE[(task, metric)] + 3.0 * seed + ENC_GAIN[method] + ENC_SEED_GAIN.get((method, seed), 0.0)
+
+
+def enc_score(seed, method):
+    """FSAM's AVG: the plain mean of the row's cells (STS-B's two metrics count twice)."""
+    return float(np.mean([enc_value(t, m, seed, method) for t, m in ENC_COLUMNS]))
+
+
+def encoder_rows_df(model=ENC_MODEL, init=ENC_MODEL):
+    rows = [{"paper": "sam-bench", "table": "fsam", "model": model, "method": method, "rho": rho, "hparam_name": None,
+             "hparam_value": None, "subsample_rate": 1.0, "task": t, "metric": m,
+             "value": enc_value(t, m, seed, method), "split": "dev", "seed": seed, "step": 10,
+             "cell_id": f"enc-{init}-{method}-s{seed}", "base_optimizer": "adamw", "init": init, "subsample_seed": 0,
+             "source": "synthetic"}
+            for method, rho in ENC_VARIANTS for seed in ENC_SEEDS for t, ms in ENC_TASKS.items() for m in ms]
+    return aggregate.normalize_rows(pd.DataFrame(rows))
+
+
+def fsam_ref_value(ref, table, model, method, task, metric):
+    sel = ref[(ref.paper == "fsam2022") & (ref.table == table) & (ref.model == model) & (ref.method == method)
+              & (ref.task == task) & (ref.metric == metric)]
+    assert len(sel) == 1
+    return float(sel.value.iloc[0])
+
+
+@pytest.fixture(scope="module")
+def fsam_table(ref):
+    return tables.fsam_table1(encoder_rows_df(), ref)
+
+
+def test_encoder_models_and_fsam_task_names():
+    assert tables.is_encoder_model("all-minilm-l6-v2") and tables.is_encoder_model("roberta-large")
+    assert not tables.is_encoder_model("t5.1.1-small")
+    assert not tables.is_encoder_model("/checkpoints/some-model")  # unknown to the registry
+    # FSAM's RTE is GLUE RTE: our glue_rte, not our SuperGLUE rte
+    assert tables.fsam_task("glue_rte") == "rte" and tables.fsam_task("rte") is None
+    assert tables.fsam_task("cb") == "cb" and tables.fsam_task("sst2") is None and tables.fsam_task("nope") is None
+
+
+def test_fsam_average_reproduces_printed_avg(ref):
+    """FSAM's AVG is the mean of all ten cells; the SuperGLUE convention would not reproduce it."""
+    sub = ref[(ref.paper == "fsam2022") & (ref.table == "Table 1")]
+    assert sub.groupby(["model", "method"]).ngroups == 12
+    for (model, method), g in sub.groupby(["model", "method"]):
+        cells = g[g.task != "avg"]
+        wide = pd.DataFrame([cells.value.to_numpy()], columns=list(zip(cells.task, cells.metric)))
+        printed = float(g[g.task == "avg"].value.iloc[0])
+        assert tables.fsam_average(wide).iloc[0] == pytest.approx(printed, abs=0.006), (model, method)
+        assert abs(tables.benchmark_score(wide).iloc[0] - printed) > 0.5, (model, method)
+
+
+def test_fsam_table1_our_rows(fsam_table):
+    t = fsam_table
+    assert list(dict.fromkeys(t.columns.get_level_values(0))) == ["Score"] + list(ENC_COLUMNS.values())
+    assert list(t.index.names) == ["source", "model", "method"]
+    assert [v for _, v in t.loc["ours"].index] == ["adamw", "fsam (ρ=0.01)", "sam (ρ=0.01)",
+                                                   "Δ fsam (ρ=0.01) − adamw", "Δ sam (ρ=0.01) − adamw"]
+    assert set(t.loc["ours"].index.get_level_values("model")) == {ENC_MODEL}
+    for method, label in (("adamw", "adamw"), ("sam", "sam (ρ=0.01)"), ("fsam", "fsam (ρ=0.01)")):
+        r = t.loc[("ours", ENC_MODEL, label)]
+        for (task, metric), col in ENC_COLUMNS.items():
+            vals = [enc_value(task, metric, s, method) for s in ENC_SEEDS]
+            assert r[(col, "mean")] == pytest.approx(np.mean(vals)), (label, col)
+            assert r[(col, "std")] == pytest.approx(np.std(vals, ddof=1)), (label, col)
+            assert r[(col, "n")] == 2
+        scores = [enc_score(s, method) for s in ENC_SEEDS]
+        assert r[("Score", "mean")] == pytest.approx(np.mean(scores))
+        assert r[("Score", "std")] == pytest.approx(np.std(scores, ddof=1))
+    for method in ("sam", "fsam"):
+        d = t.loc[("ours", ENC_MODEL, f"Δ {method} (ρ=0.01) − adamw")]
+        for (task, metric), col in ENC_COLUMNS.items():
+            diffs = [enc_value(task, metric, s, method) - enc_value(task, metric, s, "adamw") for s in ENC_SEEDS]
+            assert d[(col, "mean")] == pytest.approx(np.mean(diffs))
+            assert d[(col, "std")] == pytest.approx(np.std(diffs, ddof=1)) and d[(col, "std")] > 0.2
+            assert d[(col, "n")] == 2
+        sdiffs = [enc_score(s, method) - enc_score(s, "adamw") for s in ENC_SEEDS]
+        assert d[("Score", "mean")] == pytest.approx(np.mean(sdiffs))
+    assert any("left out" in n and "cb f1" in n for n in t.attrs["notes"])
+    assert t.attrs["task_metrics"] == [("cola", "mcc"), ("stsb", "pearson"), ("stsb", "spearman"), ("rte", "accuracy"),
+                                       ("cb", "accuracy")]
+
+
+def test_fsam_table1_paper_rows(fsam_table, ref):
+    t = fsam_table
+    paper = t.loc["paper"]
+    models = list(dict.fromkeys(m for m, _ in paper.index))
+    assert models == ["bert-large", "electra-large", "albert-xxlarge-v2", "roberta-large", "bert-base", "roberta-base"]
+    bert_large = [v for m, v in paper.index if m == "bert-large"]
+    assert bert_large == ["adam", "sam", "fsam", "Δ sam − adam", "Δ fsam − adam"]
+    assert t.loc[("paper", "bert-large", "adam")][("CoLA MCC", "mean")] == 62.8
+    paper_method = {"adam": "adam", "sam": "adam+sam", "fsam": "adam+fsam"}
+    for model in models:
+        table = t.attrs["paper_tables"][model]
+        assert table == ("Table 3" if model in ("bert-base", "roberta-base") else "Table 1")
+        for ours_method, printed_method in paper_method.items():
+            r = t.loc[("paper", model, ours_method)]
+            cells = []
+            for (task, metric), col in ENC_COLUMNS.items():
+                if table == "Table 3" and task == "cb":  # Table 3 prints CoLA, MRPC, STS-B and RTE only
+                    assert np.isnan(r[(col, "mean")]) and r[(col, "n")] == 0
+                    continue
+                printed = fsam_ref_value(ref, table, model, printed_method, tables.fsam_task(task), metric)
+                assert r[(col, "mean")] == printed and np.isnan(r[(col, "std")]) and r[(col, "n")] == 5
+                cells.append(printed)
+            if table == "Table 1":
+                assert r[("Score", "mean")] == pytest.approx(np.mean(cells))
+            else:
+                assert np.isnan(r[("Score", "mean")])
+        base = t.loc[("paper", model, "adam")]
+        for method in ("sam", "fsam"):
+            d, r = t.loc[("paper", model, f"Δ {method} − adam")], t.loc[("paper", model, method)]
+            for col in ["Score"] + list(ENC_COLUMNS.values()):
+                np.testing.assert_allclose(d[(col, "mean")], r[(col, "mean")] - base[(col, "mean")])
+    assert t.loc[("paper", "bert-large", "Δ fsam − adam")][("RTE Acc", "mean")] == pytest.approx(74.4 - 70.7)
+    notes = " ".join(t.attrs["notes"])
+    assert "Zhong et al. 2022 (FSAM) Table 1 (bert-large" in notes and "Table 3 (bert-base, roberta-base)" in notes
+    assert "Table 3 prints no number for: CB Acc" in notes and "FSAM's AVG" in notes
+    md = tables.to_markdown(t)
+    assert "62.8" in md and "Δ fsam − adam" in md
+
+
+def test_fsam_table1_keeps_inits_apart(ref):
+    rows = pd.concat([encoder_rows_df(), encoder_rows_df(init="random")], ignore_index=True)
+    t = tables.fsam_table1(rows, ref, include_paper=False)
+    models = set(t.index.get_level_values("model"))
+    assert models == {f"{ENC_MODEL} (init={ENC_MODEL})", f"{ENC_MODEL} (init=random)"}
+    assert (t.xs("n", axis=1, level="stat") <= 2).all().all()  # never four replicates pooled
+
+
+def test_fsam_table1_ignores_t5_rows(frames, ref):
+    rows_df, _ = frames
+    assert len(tables.fsam_table1(rows_df, ref)) == 0
+    mixed = pd.concat([rows_df, encoder_rows_df()], ignore_index=True)
+    t = tables.fsam_table1(mixed, ref)
+    assert set(t.loc["ours"].index.get_level_values("model")) == {ENC_MODEL}
+    assert "t5.1.1-tiny" not in set(tables.bahri_table1(encoder_rows_df(), ref).index.get_level_values("model"))
+
+
+def test_build_report_adds_fsam_table_for_encoder_rows(frames, ref, tmp_path):
+    rows_df, cells_df = frames
+    mixed = aggregate.normalize_rows(pd.concat([rows_df, encoder_rows_df()], ignore_index=True))
+    out = pdf.build_report((mixed, cells_df), tmp_path / "b3", "t", {}, reference_df=ref, rates=[1.0])
+    manifest = json.loads((tmp_path / "b3" / "manifest.json").read_text())
+    for name in ("tables/fsam_table1_rate100.csv", "tables/fsam_table1_rate100.md"):
+        assert (tmp_path / "b3" / name).stat().st_size > 0 and name in manifest["files"]
+    fsam_pages = [p for p in manifest["pages"] if p.startswith("Zhong et al. (FSAM) Table 1 layout")]
+    assert len(fsam_pages) >= 1
+    # title + Bahri table + FSAM table page(s) + pretraining + cost + Figure 1
+    assert count_pdf_pages(out) == manifest["n_pages"] == 1 + 1 + len(fsam_pages) + 1 + 1 + 1
+    csv = pd.read_csv(tmp_path / "b3" / "tables" / "fsam_table1_rate100.csv")
+    row = csv[(csv.source == "paper") & (csv.model == "bert-large") & (csv.method == "adam")].iloc[0]
+    assert row["CoLA MCC mean"] == 62.8 and row["CoLA MCC n"] == 5
+    ours = csv[(csv.source == "ours") & (csv.method == "adamw")].iloc[0]
+    rte = [enc_value("glue_rte", "accuracy", s, "adamw") for s in ENC_SEEDS]
+    assert ours["RTE Acc mean"] == pytest.approx(np.mean(rte))
+    # the encoders start from their checkpoints, yet they are not T5 runs: Bahri's layout leaves them out
+    bahri = pd.read_csv(tmp_path / "b3" / "tables" / "bahri_table1_rate100.csv")
+    assert ENC_MODEL not in set(bahri["model"]) and MODEL in set(bahri["model"])
+

@@ -10,12 +10,12 @@ from .aggregate import (ResultFileError, collect_curves, collect_results, read_s
 from .figures import bahri_figure1, training_curves  # noqa: F401
 from .pdf import build_report  # noqa: F401
 from .reference import load_reference, reference_tables  # noqa: F401
-from .tables import (bahri_table1, benchmark_score, cost_table, pretraining_check, to_csv,  # noqa: F401
-                     to_markdown)
+from .tables import (bahri_table1, benchmark_score, cost_table, fsam_table1, pretraining_check,  # noqa: F401
+                     to_csv, to_markdown)
 
 __all__ = [
     "ResultFileError", "collect_results", "collect_curves", "write_summary", "read_summary",
     "load_reference", "reference_tables",
-    "bahri_table1", "pretraining_check", "cost_table", "benchmark_score", "to_markdown", "to_csv",
+    "bahri_table1", "fsam_table1", "pretraining_check", "cost_table", "benchmark_score", "to_markdown", "to_csv",
     "bahri_figure1", "training_curves", "build_report",
 ]

@@ -13,13 +13,15 @@ import textwrap
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from .aggregate import atomic_write_text, atomic_write_via, read_summary
 from .figures import bahri_figure1, pct_label, training_curves
-from .tables import (bahri_table1, cost_table, display_frame, pretraining_check, to_csv, to_markdown)
+from .tables import (bahri_table1, cost_table, display_frame, encoder_rows, fsam_table1, pretraining_check, to_csv,
+                     to_markdown)
 
 __all__ = ["build_report", "table_pages", "rate_slug", "PAGE_SIZE"]
 
@@ -146,7 +148,7 @@ def _fmt_list(vals, fmt=str, limit=12) -> str:
 
 
 def _title_page(title: str, meta: Mapping[str, Any], rows: pd.DataFrame, cells: pd.DataFrame,
-                contents: list[str]) -> Figure:
+                contents: list[str], papers: str = "Bahri et al. 2022 tables") -> Figure:
     W, H = PAGE_SIZE
     fig = Figure(figsize=PAGE_SIZE)
     fig.text(0.5, 1 - 0.6 / H, title, ha="center", va="top", fontsize=18, weight="bold")
@@ -189,7 +191,7 @@ def _title_page(title: str, meta: Mapping[str, Any], rows: pd.DataFrame, cells: 
             lines.append(("", f"{rows['source'].isna().sum()} rows carry no source"))
     else:
         lines.append(("Data sources", "not recorded in the result rows"))
-    lines.append(("Paper numbers", "Bahri et al. 2022 tables as transcribed in reports/reference/ (published numbers, not ours)"))
+    lines.append(("Paper numbers", f"{papers} as transcribed in reports/reference/ (published numbers, not ours)"))
     for k, v in meta.items():
         if k not in used:
             lines.append((str(k), str(v)))
@@ -226,6 +228,26 @@ def _save_fig(fig: Figure, base: Path) -> list[Path]:
     return out
 
 
+def _write_table(table: pd.DataFrame, stem: Path, digits: int, files: list[Path]) -> tuple[str, list[Figure]]:
+    """Write ``table`` as ``<stem>.csv`` and ``<stem>.md`` (appended to ``files``); return its
+    report section: (title, pages)."""
+    to_csv(table, stem.with_suffix(".csv"))
+    files.append(stem.with_suffix(".csv"))
+    files.append(atomic_write_text(stem.with_suffix(".md"), to_markdown(table, digits)))
+    disp = display_frame(table, digits)
+    title, notes = table.attrs["title"], table.attrs.get("notes")
+    if table.attrs.get("kind") == "comparison":  # row labels: source, model, method, n
+        return title, table_pages(disp, title, notes, fixed=4, row_style=_comparison_style(disp))
+    return title, table_pages(disp, title, notes, fixed=min(3, disp.shape[1]))
+
+
+def _rates_with_encoder_rows(rows: pd.DataFrame, rates: list[float]) -> list[float]:
+    """The report's rates at which BERT-family encoders have results (each gets an FSAM table)."""
+    enc = encoder_rows(rows) if len(rows) else rows
+    enc_rates = enc["subsample_rate"].dropna().astype("float64").to_numpy()
+    return [r for r in rates if np.isclose(enc_rates, float(r)).any()]
+
+
 def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, meta: Mapping[str, Any] | None = None, *,
                  reference_df: pd.DataFrame | None = None, rates: list[float] | None = None,
                  digits: int = 1) -> Path:
@@ -237,11 +259,12 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
     recognised, everything else is listed as is.  ``rates``: the training-data rates that get a
     Table-1-shaped table (default: every rate present, largest first).
 
-    Writes ``tables/bahri_table1_rate<pct>.{csv,md}``, ``tables/pretraining_check.{csv,md}``,
+    Writes ``tables/bahri_table1_rate<pct>.{csv,md}``, ``tables/fsam_table1_rate<pct>.{csv,md}`` (only
+    at rates with BERT-family encoder results), ``tables/pretraining_check.{csv,md}``,
     ``tables/cost_table.{csv,md}``, ``figures/bahri_figure1.{pdf,png}`` (and
     ``figures/training_curves.*`` when curves are given), ``manifest.json`` (files and page titles)
     and ``report.pdf``: title page, the Table-1-shaped table(s) (split across pages if wide), the
-    pretraining check, the cost table, Figure 1 (and the curves).
+    FSAM-Table-1-shaped table(s), the pretraining check, the cost table, Figure 1 (and the curves).
     """
     rows, cells, curves = _frames(summary_dir_or_frames)
     meta = dict(meta or {})
@@ -257,32 +280,30 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
     files: list[Path] = []
     sections: list[tuple[str, list[Figure]]] = []
 
+    # the Bahri layouts are about T5; encoders (FSAM's models) get the FSAM layout
+    encoders = encoder_rows(rows) if len(rows) else rows
+    t5 = rows.drop(encoders.index)
+    bahri_rates = [r for r in rates if np.isclose(t5["subsample_rate"].astype("float64"), r).any()] \
+        if len(encoders) else rates
     # Table 1 and Figure 1 are about fine-tuning pretrained weights; a run whose cells all start from
     # random weights (e.g. real data offline, without public checkpoints) shows those, and says so
-    init = "random" if len(rows) and "init" in rows.columns and rows["init"].eq("random").all() else "pretrained"
-    for rate in rates:
-        t1 = bahri_table1(rows, reference_df, subsample_rate=rate, init=init)
+    init = "random" if len(t5) and "init" in t5.columns and t5["init"].eq("random").all() else "pretrained"
+    for rate in bahri_rates:
+        t1 = bahri_table1(t5, reference_df, subsample_rate=rate, init=init)
         if init == "random":
             t1.attrs["notes"] = [*t1.attrs.get("notes", []), "Ours: every cell of this run starts from random "
                                  "weights (no pretrained cells), so these rows do too; the paper fine-tunes "
                                  "pretrained T5.1.1."]
-        stem = out / "tables" / f"bahri_table1_rate{rate_slug(rate)}"
-        to_csv(t1, stem.with_suffix(".csv"))
-        files.append(stem.with_suffix(".csv"))
-        files.append(atomic_write_text(stem.with_suffix(".md"), to_markdown(t1, digits)))
-        disp = display_frame(t1, digits)
-        sections.append((t1.attrs["title"], table_pages(disp, t1.attrs["title"], t1.attrs["notes"], fixed=4,
-                                                        row_style=_comparison_style(disp))))
+        sections.append(_write_table(t1, out / "tables" / f"bahri_table1_rate{rate_slug(rate)}", digits, files))
+    fsam_rates = _rates_with_encoder_rows(rows, rates)
+    for rate in fsam_rates:
+        fsam = fsam_table1(rows, reference_df, subsample_rate=rate)
+        sections.append(_write_table(fsam, out / "tables" / f"fsam_table1_rate{rate_slug(rate)}", digits, files))
 
-    for name, tab in (("pretraining_check", pretraining_check(rows)), ("cost_table", cost_table(cells))):
-        to_csv(tab, out / "tables" / f"{name}.csv")
-        files.append(out / "tables" / f"{name}.csv")
-        files.append(atomic_write_text(out / "tables" / f"{name}.md", to_markdown(tab, digits)))
-        disp = display_frame(tab, digits)
-        sections.append((tab.attrs["title"], table_pages(disp, tab.attrs["title"], tab.attrs.get("notes"),
-                                                         fixed=min(3, disp.shape[1]))))
+    for name, tab in (("pretraining_check", pretraining_check(t5)), ("cost_table", cost_table(cells))):
+        sections.append(_write_table(tab, out / "tables" / name, digits, files))
 
-    fig1 = bahri_figure1(rows, reference_df, init=init)
+    fig1 = bahri_figure1(t5, reference_df, init=init)
     files += _save_fig(fig1, out / "figures" / "bahri_figure1")
     sections.append(("Figure 1 layout: score vs training-data rate", [fig1]))
     if curves is not None and len(curves):
@@ -295,7 +316,8 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
     for name, figs in sections:
         contents.append(f"{page}{'–' + str(page + len(figs) - 1) if len(figs) > 1 else ''}: {name}")
         page += len(figs)
-    title_fig = _title_page(title, meta, rows, cells, contents)
+    papers = "Bahri et al. 2022 tables" + (" and Zhong et al. 2022 (FSAM) Tables 1 and 3" if fsam_rates else "")
+    title_fig = _title_page(title, meta, rows, cells, contents, papers)
     page_titles = ["Title page"] + [name for name, figs in sections for _ in figs]
 
     def write_pdf(tmp):
