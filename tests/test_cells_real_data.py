@@ -43,7 +43,8 @@ README_TRAIN_SIZES = {"cb": 250, "rte": 2490, "wsc": 554, "stsb": 5749, "sst2_se
                       "web_questions": 2834 + 755 + 189, "tydiqa_en": 3696, "tydiqa_ko": 1625, "tydiqa_sw": 2755}
 #: the range of each metric on the papers' 0-100 scale
 METRIC_RANGE = {"accuracy": (0, 100), "f1": (0, 100), "em": (0, 100), "f1a": (0, 100), "gender_parity": (0, 100),
-                "pearson": (-100, 100), "spearman": (-100, 100), "mcc": (-100, 100)}
+                "pearson": (-100, 100), "spearman": (-100, 100), "mcc": (-100, 100),
+                **{m: (0, 100) for m in ("rouge1", "rouge2", "rougeL", "rougeLsum")}}
 STEPS = 3
 
 
@@ -207,6 +208,16 @@ def test_mixture_cell_on_tfds_equals_local(tmp_path, official, fixture_vocab, mi
     trained = [t for t in MIXTURES[mixture] if get_task(t).trains]
     assert sorted(a["data"]["full_sizes"]) == sorted(trained)
     assert all(a["data"]["train_examples"][t] == subsample_count(a["data"]["full_sizes"][t], 0.5) for t in trained)
+
+
+@pytest.mark.parametrize("name", ["cbqa", "tydiqa", "mnli", "xsum"])
+def test_generation_mixtures_and_xsum_cells_on_official_layout(tmp_path, official, fixture_vocab, name):
+    """The closed-book QA, TyDiQA and MNLI mixtures and XSUM as cells on files in the official
+    layout (their real files are not in ../shared), scored by their own metrics."""
+    local = {"source": "local", "root": str(official[0]), "subsamples": "generate"}
+    result = run(tmp_path, make_config(tmp_path, local, [name], rate=1.0, vocab=fixture_vocab, eval_batch_size=16),
+                 name)
+    check_rows(result, "local")
 
 
 # --------------------------------------------------- c. refused before compute
