@@ -241,6 +241,8 @@ def _parse_call(text: str) -> tuple[str, dict]:
             if call.args:
                 raise ConfigError(f"{text!r}: arguments must be named (key=value)")
             args = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+        except ConfigError:
+            raise
         except ValueError:
             raise ConfigError(f"cannot parse arguments of {text.strip()!r}: values are numbers, booleans or "
                               f"quoted strings, e.g. schedule='linear'") from None
