@@ -152,7 +152,7 @@ def test_every_variant_with_every_base_traces_under_jit():
     ("fancy(rho=0.1) + adafactor", None, "valid: ['asam', 'esam', 'f_esam', 'f_gsam', 'fsam', 'functional_sam', 'gsam',"),
     ("adafactor(learning_rate=1)", None, "valid: ['lr'"),
     ("sam(0.1) + adafactor", None, "must be named"),
-    ("adamw(lr=1e-3, schedule=linear)", None, "quoted strings, e.g. schedule=.linear."),
+    ("adamw(lr=1e-3, schedule=linear)", None, "quoted strings, e.g. schedule='linear'"),
     ("sam(rho=0.1)", None, "'sam' is a sharpness-aware variant: write it first"),
     ("adamw + sam", None, "the variant comes first, the base optimizer last: write 'sam(...) + adamw(...)'"),
     ("adamw(lr=1e-3) + adafactor", None, "'adamw' is a base optimizer: write it last"),
