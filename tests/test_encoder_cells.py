@@ -4,7 +4,6 @@ encoder form trained and scored through `run_cell`, resume, and config validatio
 import json
 import string
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest

@@ -24,7 +24,6 @@ from sam_bench.models.tokenizers import load_tokenizer
 from sam_bench.optim import parse_recipe
 from sam_bench.tasks import get_task
 from sam_bench.train import encoder, text_to_text
-from sam_bench.train.cell_data import cell_source  # noqa: F401  (the cell's data source, re-exported)
 from sam_bench.train.checkpoint import TrainStateCheckpoints
 from sam_bench.train.step import make_train_step
 
