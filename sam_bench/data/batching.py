@@ -28,6 +28,7 @@ __all__ = [
     "indices_at_step",
     "batch_at_step",
     "eval_batches",
+    "trim_padding",
 ]
 
 
@@ -138,3 +139,39 @@ def eval_batches(split, batch_size: int) -> Iterator[tuple[dict[str, np.ndarray]
                 arr = np.concatenate([arr, np.zeros((batch_size - n_real,) + arr.shape[1:], dtype=arr.dtype)])
             batch[key] = arr
         yield batch, n_real
+
+
+#: Sequence arrays of a batch that share one length axis (the last), and the array whose
+#: non-zero entries say how long each row is. T5: inputs and targets separately (0-padded);
+#: encoders: the three token arrays together, by the attention mask.
+_LENGTH_GROUPS = ((("inputs",), "inputs"), (("targets",), "targets"),
+                  (("input_ids", "token_type_ids", "attention_mask"), "attention_mask"))
+_SMALLEST_BUCKET = 16
+
+
+def bucket_length(length: int, width: int) -> int:
+    """The smallest power of two >= ``length`` (at least 16), capped at ``width``: a few
+    shapes per cell, so the step compiles a few times instead of once per batch."""
+    bucket = _SMALLEST_BUCKET
+    while bucket < length:
+        bucket *= 2
+    return min(bucket, width)
+
+
+def trim_padding(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The batch with trailing all-padding columns removed, up to the length bucket of its
+    longest row (dynamic padding, as Hugging Face pads each batch). Every padded position
+    is masked (encoder attention mask; T5 pads id 0, masked in attention and the loss), so
+    the outputs at real positions are the same as with full padding."""
+    out = dict(batch)
+    for keys, by in _LENGTH_GROUPS:
+        if by not in batch:
+            continue
+        mask = np.asarray(batch[by]) != 0
+        width = mask.shape[-1]
+        used = np.flatnonzero(mask.reshape(-1, width).any(axis=0))
+        length = bucket_length(int(used[-1]) + 1 if used.size else 1, width)
+        for key in keys:
+            if key in batch:
+                out[key] = batch[key][..., :length]
+    return out

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sam_bench.data.batching import eval_batches
+from sam_bench.data.batching import eval_batches, trim_padding
 from sam_bench.data.encoding import encode_examples
 from sam_bench.models import bert_apply
 from sam_bench.models.losses import (
@@ -22,6 +22,7 @@ from sam_bench.models.losses import (
 from sam_bench.optim.objective import Objective
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 from sam_bench.train.cell_data import CellTraining, TaskData, cell_source
+from sam_bench.train.chance import chance_table, encoder_chance
 
 
 def head_size(task) -> int:
@@ -86,15 +87,18 @@ def prepare(cell: dict, graphdef, tokenizer) -> CellTraining:
     objective = encoder_objective(graphdef, kind)
     predict = jax.jit(lambda p, batch: predictions(objective.logits_fn(p, batch, None), batch, kind))
     return CellTraining(train=train, validation=validation, mixture=mixture, objective=objective,
-                        evaluate=lambda params: evaluate(predict, params, validation, ft["eval_batch_size"]))
+                        chance=chance_table(validation, lambda data: encoder_chance(data, kind, head_size(task))),
+                        evaluate=lambda params: evaluate(predict, params, validation, ft["eval_batch_size"],
+                                                                  ft.get("dynamic_padding", True)))
 
 
-def evaluate(predict, params, validation: list[TaskData], batch_size: int) -> dict:
+def evaluate(predict, params, validation: list[TaskData], batch_size: int, dynamic_padding: bool = True) -> dict:
     """{(task, metric): value} from the encoder's predictions on each validation set."""
     scores = {}
     for data in validation:
         outputs = []
         for batch, n_real in eval_batches(data.split, batch_size):
+            batch = trim_padding(batch) if dynamic_padding else batch
             outputs += np.asarray(predict(params, batch))[:n_real].tolist()
         for metric, value in data.task.score_encoder(data.examples, outputs).items():
             scores[(data.name, metric)] = float(value)

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from sam_bench.data.batching import batch_at_step
+from sam_bench.data.batching import batch_at_step, trim_padding
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
 from sam_bench.models import T5Config, model_config, model_family
@@ -104,7 +104,8 @@ def best_per_metric(history: list[dict]) -> dict:
     return best
 
 
-def result_rows(cell: dict, best: dict) -> list[dict]:
+def result_rows(cell: dict, best: dict, chance: dict | None = None) -> list[dict]:
+    chance = chance or {}
     rows = []
     for (task, metric), entry in sorted(best.items()):
         rows.append({
@@ -114,6 +115,7 @@ def result_rows(cell: dict, best: dict) -> list[dict]:
             "split": get_task(task).paper_split, "seed": cell["seed"], "step": entry["step"], "cell_id": cell["cell_id"],
             "base_optimizer": cell["base_optimizer"], "init": cell["init"],
             "subsample_seed": cell["subsample_seed"], "source": cell["source"], "mixture": cell["task"],
+            "chance": chance.get((task, metric)),
         })
     return rows
 
@@ -154,6 +156,8 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
                mininterval=2.0, dynamic_ncols=True)
     for step in range(start, ft["steps"]):
         batch = batch_at_step(train, ft["batch_size"], cell["seed"], step)
+        if ft.get("dynamic_padding", True):
+            batch = trim_padding(batch)
         t0 = time.perf_counter()
         params, opt_state, loss = train_step(params, opt_state, batch, jax.random.fold_in(base_key, step))
         loss = float(loss)  # waits for the step to finish, so the timing is real
@@ -183,7 +187,8 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
         "data": {"train_examples": {t: int(len(i)) for t, i in mixture.indices.items()},
                  "full_sizes": mixture.full_sizes, "fingerprints": mixture.fingerprints,
                  "subsamples": mixture.subsamples, "source": mixture.source},
-        "rows": result_rows(cell, best_per_metric(history)),
+        "rows": result_rows(cell, best_per_metric(history), training.chance),
+        "chance": [{"task": t, "metric": m, "value": v} for (t, m), v in sorted(training.chance.items())],
         "curve": history,
         "timing": {"steps": ft["steps"], "seconds_per_step": float(np.median(timed)),
                    # the first step includes tracing and XLA compilation (or a compilation-cache hit)

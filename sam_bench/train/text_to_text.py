@@ -5,11 +5,12 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from sam_bench.data.batching import eval_batches, tokenize
+from sam_bench.data.batching import eval_batches, tokenize, trim_padding
 from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.models import greedy_decode
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 from sam_bench.train.cell_data import CellTraining, TaskData, cell_source
+from sam_bench.train.chance import chance_table, text_to_text_chance
 from sam_bench.train.step import make_loss_fn
 
 
@@ -25,16 +26,19 @@ def prepare(cell: dict, graphdef, vocab: Vocabulary) -> CellTraining:
     decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
     return CellTraining(
         train=tokenize(mixture.pairs, vocab, *lengths), validation=validation, mixture=mixture,
-        objective=make_loss_fn(graphdef),
-        evaluate=lambda params: evaluate(decode, params, validation, vocab, ft["eval_batch_size"]))
+        objective=make_loss_fn(graphdef), chance=chance_table(validation, text_to_text_chance),
+        evaluate=lambda params: evaluate(decode, params, validation, vocab, ft["eval_batch_size"],
+                                         ft.get("dynamic_padding", True)))
 
 
-def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int) -> dict:
+def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int,
+             dynamic_padding: bool = True) -> dict:
     """{(task, metric): value} from greedy decoding of each validation set."""
     scores = {}
     for data in validation:
         predictions = []
         for batch, n_real in eval_batches(data.split, batch_size):
+            batch = trim_padding(batch) if dynamic_padding else batch
             ids = np.asarray(decode(params, batch["inputs"]))[:n_real]
             # the embedding has padding rows past the vocabulary (T5 pads 32,100 to 32,128);
             # a model that emits one of them has produced an unknown token
