@@ -69,10 +69,12 @@ def _registry_problems(config: dict) -> list[str]:
     if config["pretrain"]["model"] not in seq2seq:
         problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {sorted(seq2seq)}")
     tasks = sorted(TASKS) + sorted(MIXTURES)
-    official = config["data"]["source"] != "synthetic"
-    if config["data"]["source"] == "local" and not config["data"].get("root"):
-        problems.append("data.root: source 'local' needs the directory of the official release files")
     for g, grid in enumerate(config["grids"]):
+        data = grid_data(config, grid)
+        official = data["source"] != "synthetic"
+        if data["source"] == "local" and not data.get("root"):
+            where = f"grids[{g}].data.root" if "data" in grid else "data.root"
+            problems.append(f"{where}: source 'local' needs the directory of the official release files")
         finetune = {**config["finetune"], **grid.get("finetune", {})}
         for i, model in enumerate(grid["model"]):
             if model not in MODEL_CONFIGS:
@@ -88,7 +90,7 @@ def _registry_problems(config: dict) -> list[str]:
         for i, task in enumerate(grid["task"]):
             if task not in tasks:
                 problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
-            elif official and config["data"]["subsamples"] == "manifest":
+            elif official and data["subsamples"] == "manifest":
                 from sam_bench.data.manifests import pin_problems
 
                 for rate in grid["subsample_rate"]:
@@ -97,7 +99,7 @@ def _registry_problems(config: dict) -> list[str]:
             if task in tasks and official:  # every file the cells read, checked before any compute
                 from sam_bench.data.preflight import data_problems
 
-                problems += [f"grids[{g}].task[{i}]: {p}" for p in data_problems(task, config["data"])]
+                problems += [f"grids[{g}].task[{i}]: {p}" for p in data_problems(task, data)]
         batch, accumulation = finetune["batch_size"], finetune["accumulation_steps"]
         for i, spec in enumerate(grid["optimizer"]):
             try:
@@ -195,8 +197,15 @@ def uses_pretraining(cell: dict, config: dict) -> bool:
     return cell["init"] == "pretrained" or (cell["init"] == "random" and cell["model"] == config["pretrain"]["model"])
 
 
-def data_root(config: dict) -> str | None:
-    return synthetic_root(config) if config["data"]["source"] == "synthetic" else config["data"]["root"]
+def grid_data(config: dict, grid: dict) -> dict:
+    """The data section a grid reads: the config's, with the grid's own `data` on top (so one
+    config can hold synthetic-suite grids and grids on official files)."""
+    return {**config["data"], **grid.get("data", {})}
+
+
+def data_root(config: dict, data: dict | None = None) -> str | None:
+    data = data or config["data"]
+    return synthetic_root(config) if data["source"] == "synthetic" else data["root"]
 
 
 def pretrain_id(config: dict) -> str:
@@ -212,6 +221,7 @@ def expand_cells(config: dict) -> list[dict]:
     for grid in config["grids"]:
         axes = itertools.product(grid["model"], grid["init"], grid["task"], grid["subsample_rate"],
                                  grid["subsample_seed"], grid["optimizer"], grid["seed"])
+        data = grid_data(config, grid)
         for model, init, task, rate, sub_seed, spec, seed in axes:
             recipe = parse_recipe(spec)
             rhos = grid.get("rho", [None]) if recipe.variant else [None]  # no ρ axis: the recipe's own ρ
@@ -222,9 +232,9 @@ def expand_cells(config: dict) -> list[dict]:
                     "experiment": config["experiment"], "model": model, "init": init,
                     # the vocabulary always comes from the pretraining step; the weights only for init=pretrained
                     "pretrain_id": pretrain_id(config),
-                    "task": task, "source": config["data"]["source"], "data_root": data_root(config),
-                    **({} if config["data"]["source"] == "synthetic" else
-                       {"data_archives": config["data"]["archives"], "subsamples": config["data"]["subsamples"]}),
+                    "task": task, "source": data["source"], "data_root": data_root(config, data),
+                    **({} if data["source"] == "synthetic" else
+                       {"data_archives": data["archives"], "subsamples": data["subsamples"]}),
                     "subsample_rate": float(rate), "subsample_seed": sub_seed,
                     "optimizer": r.canonical(), "method": r.method, "base_optimizer": r.base, "rho": r.rho,
                     "seed": seed, "finetune": {**config["finetune"], **grid.get("finetune", {})},

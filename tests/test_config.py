@@ -151,3 +151,25 @@ def test_official_data_needs_pinned_subsamples(tmp_path):
     config["grids"][0].update(subsample_rate=[0.05, 1.0], subsample_seed=[0])
     cells = expand_cells(validate_config(config))
     assert {c["source"] for c in cells} == {"local"} and all(c["subsamples"] == "manifest" for c in cells)
+
+
+def test_a_grid_can_read_official_files_in_a_synthetic_config(tmp_path):
+    from sam_bench.data.fixtures import DATASETS, write_official_files
+
+    root = write_official_files(tmp_path, skip=[d for d in DATASETS if d != "super_glue_cb"])
+    config = default_config()
+    config["grids"] = [
+        {"name": "synthetic", "model": ["t5.1.1-tiny"], "task": ["tiny_suite"], "subsample_rate": [1.0],
+         "optimizer": ["adafactor"], "seed": [0]},
+        {"name": "official", "model": ["t5.1.1-tiny"], "task": ["cb"], "subsample_rate": [0.05],
+         "optimizer": ["adafactor"], "seed": [0], "data": {"source": "local", "root": str(root)}},
+    ]
+    cells = {c["task"]: c for c in expand_cells(validate_config(config))}
+    assert cells["tiny_suite"]["source"] == "synthetic" and cells["cb"]["source"] == "local"
+    assert cells["cb"]["data_root"] == str(root) and cells["cb"]["subsamples"] == "manifest"
+    config["grids"][1]["data"] = {"source": "local"}  # no root: refused before compute, naming the grid
+    with pytest.raises(ConfigError, match=r"grids\[1\]\.data\.root"):
+        validate_config(config)
+    config["grids"][1]["data"] = {"source": "local", "root": str(tmp_path / "nowhere")}
+    with pytest.raises(ConfigError, match="grids\\[1\\].task\\[0\\]"):
+        validate_config(config)

@@ -34,10 +34,13 @@ Task construction:
   River, century and province questions have two acceptable answers
   (["kelva", "kelva river"], ["third century", "third"], ["seven", "7"]).
 * CB: the premise is one or two true fact sentences about an entity; the hypothesis
-  (no final period, like CB) restates one fact in a possibly different phrasing
-  (entailment), gives the same attribute another value (contradiction), or is neutral:
-  an attribute the premise does not mention (random value), or the premise's fact about
-  a different entity. Labels are drawn uniformly.
+  (no final period, like CB) is a sentence about the same entity in the phrasing the
+  example uses for its attribute: it restates a premise fact (entailment), gives that
+  attribute another value (contradiction), or states an attribute the premise does not
+  mention (neutral, random value). Labels are drawn uniformly. The label is a function of
+  the text alone (which attribute, and whether the value matches the premise's), so a
+  small model can learn it from the training set; how fast depends on how much of it it
+  sees (the data-rate axis of the report).
 * STS-B: pairs of fact sentences with a score the generator defines by category::
 
       same entity, attribute, value, other phrasing   4.4-4.9  (same phrasing: 5.0)
@@ -343,23 +346,18 @@ def make_cb(world: World, entities, n: int, rng) -> list[dict]:
         e = _pick(rng, entities)
         n_prem = int(rng.integers(1, 3))
         prem_attrs = [keys[i] for i in rng.choice(len(keys), size=n_prem, replace=False)]
-        premise = " ".join(
-            fact_sentence(e, a, world.facts[e][a], int(rng.integers(n_tpl))) for a in prem_attrs
-        )
+        templates = {a: int(rng.integers(n_tpl)) for a in keys}  # one phrasing per attribute and example
+        premise = " ".join(fact_sentence(e, a, world.facts[e][a], templates[a]) for a in prem_attrs)
         label = ("entailment", "contradiction", "neutral")[int(rng.integers(3))]
-        tpl = int(rng.integers(n_tpl))
         a = _pick(rng, prem_attrs)
-        if label == "entailment":
-            hyp_e, hyp_a, hyp_v = e, a, world.facts[e][a]
-        elif label == "contradiction":
-            hyp_e, hyp_a, hyp_v = e, a, _other_value(rng, world, a, world.facts[e][a])
-        elif rng.random() < 0.65:  # neutral: an attribute the premise does not mention
-            hyp_a = _pick(rng, [k for k in keys if k not in prem_attrs])
-            hyp_e, hyp_v = e, _pick(rng, world.values[hyp_a])
-        else:  # neutral: the premise's fact, said of another entity
-            hyp_e = _pick(rng, [x for x in entities if x != e])
+        if label == "entailment":  # the premise's fact, in the premise's phrasing
             hyp_a, hyp_v = a, world.facts[e][a]
-        hypothesis = fact_sentence(hyp_e, hyp_a, hyp_v, tpl).rstrip(".")
+        elif label == "contradiction":  # the premise's sentence with another value
+            hyp_a, hyp_v = a, _other_value(rng, world, a, world.facts[e][a])
+        else:  # an attribute the premise does not mention (a random value)
+            hyp_a = _pick(rng, [k for k in keys if k not in prem_attrs])
+            hyp_v = _pick(rng, world.values[hyp_a])
+        hypothesis = fact_sentence(e, hyp_a, hyp_v, templates[hyp_a]).rstrip(".")
         out.append({"premise": premise, "hypothesis": hypothesis, "label": label, "idx": idx})
     return out
 
@@ -388,7 +386,7 @@ def make_stsb(world: World, entities, n: int, rng) -> list[tuple[str, str, float
         a2 = _pick(rng, [k for k in keys if k != a1])
         v1 = world.facts[e1][a1]
         t1 = int(rng.integers(n_tpl))
-        t2 = int(rng.integers(n_tpl))
+        t2 = t1 if rng.random() < 0.5 else int(rng.integers(n_tpl))  # half the pairs share a phrasing
         if cat == "same":
             pair = ((e1, a1, v1), (e1, a1, v1))
         elif cat == "same_fact_other_value":

@@ -49,7 +49,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from sam_bench.models.t5 import _DTYPES, _NEG_INF, _dropout, _DropoutStream
+from sam_bench.models.dropout import DropoutStream, dropout
+from sam_bench.models.t5 import _DTYPES, _NEG_INF
 
 Array = jax.Array
 
@@ -275,7 +276,7 @@ def _attention(q: Array, k: Array, v: Array, mask: Array, heads: int, rate: floa
     scores = jnp.einsum("bqhd,bkhd->bhqk", q, k, preferred_element_type=jnp.float32) / math.sqrt(d)
     scores = jnp.where(mask, scores, _NEG_INF)
     weights = jax.nn.softmax(scores, axis=-1)
-    weights = _dropout(weights, rate, drop)
+    weights = dropout(weights, rate, drop)
     out = jnp.einsum("bhqk,bkhd->bqhd", weights.astype(v.dtype), v)
     return out.reshape(b, t, width)
 
@@ -300,7 +301,7 @@ class DenseLayerNorm(nnx.Module):  # HF: attention.output / output (dense, dropo
         self.rate = float(c.hidden_dropout_prob)
 
     def __call__(self, x, residual, drop):
-        return self.LayerNorm(_dropout(self.dense(x), self.rate, drop) + residual)
+        return self.LayerNorm(dropout(self.dense(x), self.rate, drop) + residual)
 
 
 class Attention(nnx.Module):  # HF: BertAttention
@@ -357,7 +358,7 @@ class AlbertAttention(nnx.Module):
 
     def __call__(self, x, mask, drop):
         ctx = _attention(self.query(x), self.key(x), self.value(x), mask, self.heads, self.attn_rate, drop)
-        return self.LayerNorm(x + _dropout(self.dense(ctx), self.rate, drop))
+        return self.LayerNorm(x + dropout(self.dense(ctx), self.rate, drop))
 
 
 class AlbertLayer(nnx.Module):
@@ -373,7 +374,7 @@ class AlbertLayer(nnx.Module):
     def __call__(self, x, mask, drop):
         a = self.attention(x, mask, drop)
         f = self.ffn_output(_activation(self.act, self.ffn(a)))
-        return self.full_layer_layer_norm(_dropout(f, self.rate, drop) + a)
+        return self.full_layer_layer_norm(dropout(f, self.rate, drop) + a)
 
 
 class AlbertLayerGroup(nnx.Module):
@@ -427,7 +428,7 @@ class Embeddings(nnx.Module):
             + self.token_type_embeddings(token_type_ids)
             + self.position_embeddings(self.position_ids(input_ids))
         )
-        return _dropout(self.LayerNorm(x), self.rate, drop)
+        return dropout(self.LayerNorm(x), self.rate, drop)
 
 
 class Pooler(nnx.Module):  # HF BertPooler: dense + tanh on the first token
@@ -447,10 +448,10 @@ class ClassificationHead(nnx.Module):  # HF Roberta/ElectraClassificationHead
         self.rate = c.head_dropout
 
     def __call__(self, h, drop):
-        x = _dropout(h[:, 0], self.rate, drop)
+        x = dropout(h[:, 0], self.rate, drop)
         x = self.dense(x)
         x = jnp.tanh(x) if self.family == "roberta" else jax.nn.gelu(x, approximate=False)
-        x = _dropout(x, self.rate, drop)
+        x = dropout(x, self.rate, drop)
         return self.out_proj(x, out_dtype=jnp.float32)
 
 
@@ -526,7 +527,7 @@ class BertEncoder(nnx.Module):
         if c.num_labels == 0:
             raise ValueError("this BertConfig has num_labels=0 (encoder only): there is no head")
         if c.has_pooler:
-            x = _dropout(self.pooled(hidden), c.head_dropout, drop)
+            x = dropout(self.pooled(hidden), c.head_dropout, drop)
             return self.classifier(x, out_dtype=jnp.float32)
         return self.classifier(hidden, drop)
 
@@ -545,7 +546,7 @@ def _stream(deterministic: bool, rngs, config: BertConfig):
         return None
     if rngs is None:
         raise ValueError("dropout needs rngs=nnx.Rngs(dropout=key) when deterministic=False")
-    return _DropoutStream(rngs.dropout())
+    return DropoutStream(rngs.dropout())
 
 
 def mean_pool(hidden: Array, attention_mask: Array, normalize: bool = False) -> Array:

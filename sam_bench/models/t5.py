@@ -57,6 +57,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from sam_bench.models.dropout import DropoutStream, dropout
+
 Array = jax.Array
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
@@ -259,47 +261,6 @@ def rms_norm(x: Array, scale: Array, eps: float = 1e-6) -> Array:
     return scale.astype(jnp.float32) * (x * jax.lax.rsqrt(variance + eps))
 
 
-class _DropoutStream:
-    """Dropout randomness for one stack pass, drawn from one ``rngs.dropout()`` key.
-
-    The key is turned into an ``rbg`` key (XLA ``RngBitGenerator``) and each
-    dropout site gets its own key by XOR-ing the site index into every key
-    word. This keeps the compiled program small: a per-site threefry split
-    and threefry bit generation made CPU compile times several times longer.
-    Same key in, same masks out.
-    """
-
-    _MIX = (0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35, 0x27D4EB2F)
-
-    def __init__(self, key: Array):
-        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-            data = jax.random.key_data(key)
-        else:
-            data = jnp.asarray(key)
-        data = data.reshape(-1).astype(jnp.uint32)
-        if data.shape[0] < 4:
-            data = jnp.concatenate([data, data ^ jnp.uint32(0x5BD1E995)])
-        self._data = data[:4]
-        self._site = 0
-
-    def __call__(self, x: Array, rate: float) -> Array:
-        if rate == 0.0:
-            return x
-        self._site += 1
-        mix = jnp.asarray([(self._site * m) & 0xFFFFFFFF for m in self._MIX], jnp.uint32)
-        key = jax.random.wrap_key_data(self._data ^ mix, impl="rbg")
-        keep = 1.0 - rate
-        mask = jax.random.bernoulli(key, keep, x.shape)
-        return jnp.where(mask, x / jnp.asarray(keep, x.dtype), jnp.zeros((), x.dtype))
-
-
-def _dropout(x: Array, rate: float, stream: "_DropoutStream | None") -> Array:
-    """Inverted dropout; ``stream=None`` means deterministic."""
-    if stream is None or rate == 0.0:
-        return x
-    return stream(x, rate)
-
-
 def _normal(rngs: nnx.Rngs, shape: tuple[int, ...], std: float) -> nnx.Param:
     return nnx.Param(jax.random.normal(rngs.params(), shape, jnp.float32) * std)
 
@@ -395,7 +356,7 @@ class T5Attention(nnx.Module):
         kv: Array,
         mask: Array,
         position_bias: Array | None,
-        drop: _DropoutStream | None,
+        drop: DropoutStream | None,
     ) -> Array:
         q = self._heads(self.q(x))
         k = self._heads(self.k(kv))
@@ -406,7 +367,7 @@ class T5Attention(nnx.Module):
             scores = scores + position_bias
         scores = jnp.where(mask, scores, _NEG_INF)
         weights = jax.nn.softmax(scores, axis=-1)
-        weights = _dropout(weights, self.dropout_rate, drop)
+        weights = dropout(weights, self.dropout_rate, drop)
         out = jnp.einsum("bhqk,bkhd->bqhd", weights.astype(self.dtype), v)
         b, t = out.shape[:2]
         return self.o(out.reshape(b, t, self.num_heads * self.d_kv))
@@ -421,9 +382,9 @@ class T5DenseGatedActDense(nnx.Module):
         self.wo = Dense(c.d_ff, c.d_model, std=c.d_ff**-0.5, dtype=dt, rngs=rngs)
         self.dropout_rate = float(c.dropout_rate)
 
-    def __call__(self, x: Array, drop: _DropoutStream | None) -> Array:
+    def __call__(self, x: Array, drop: DropoutStream | None) -> Array:
         h = jax.nn.gelu(self.wi_0(x), approximate=True) * self.wi_1(x)
-        h = _dropout(h, self.dropout_rate, drop)
+        h = dropout(h, self.dropout_rate, drop)
         return self.wo(h)
 
 
@@ -441,7 +402,7 @@ class T5LayerSelfAttention(nnx.Module):
     def __call__(self, x, mask, position_bias, drop):
         normed = self.layer_norm(x)
         out = self.SelfAttention(normed, normed, mask, position_bias, drop)
-        return x + _dropout(out, self.dropout_rate, drop)
+        return x + dropout(out, self.dropout_rate, drop)
 
 
 class T5LayerCrossAttention(nnx.Module):
@@ -455,7 +416,7 @@ class T5LayerCrossAttention(nnx.Module):
     def __call__(self, x, encoded, mask, drop):
         normed = self.layer_norm(x)
         out = self.EncDecAttention(normed, encoded, mask, None, drop)
-        return x + _dropout(out, self.dropout_rate, drop)
+        return x + dropout(out, self.dropout_rate, drop)
 
 
 class T5LayerFF(nnx.Module):
@@ -466,7 +427,7 @@ class T5LayerFF(nnx.Module):
 
     def __call__(self, x, drop):
         out = self.DenseReluDense(self.layer_norm(x), drop)
-        return x + _dropout(out, self.dropout_rate, drop)
+        return x + dropout(out, self.dropout_rate, drop)
 
 
 class T5Block(nnx.Module):
@@ -515,11 +476,11 @@ class T5Stack(nnx.Module):
         drop = _dropout_stream(deterministic, rngs, self.dropout_rate)
         t = embedded.shape[1]
         position_bias = self.block[0].layer[0].SelfAttention.compute_bias(t, t)
-        x = _dropout(embedded, self.dropout_rate, drop)
+        x = dropout(embedded, self.dropout_rate, drop)
         for block in self.block:
             x = block(x, self_mask, position_bias, encoded, cross_mask, drop)
         x = self.final_layer_norm(x)
-        return _dropout(x, self.dropout_rate, drop)
+        return dropout(x, self.dropout_rate, drop)
 
 
 def _padding_mask(input_ids: Array) -> Array:
@@ -618,12 +579,12 @@ def _check_rngs(deterministic: bool, rngs: nnx.Rngs | None, config: T5Config) ->
         raise ValueError("T5 called with deterministic=False needs rngs=nnx.Rngs(dropout=key)")
 
 
-def _dropout_stream(deterministic: bool, rngs: nnx.Rngs | None, rate: float) -> _DropoutStream | None:
+def _dropout_stream(deterministic: bool, rngs: nnx.Rngs | None, rate: float) -> DropoutStream | None:
     if deterministic or rate == 0.0:
         return None
     if rngs is None:
         raise ValueError("dropout needs rngs=nnx.Rngs(dropout=key) when deterministic=False")
-    return _DropoutStream(rngs.dropout())
+    return DropoutStream(rngs.dropout())
 
 
 # --------------------------------------------------------------------------
