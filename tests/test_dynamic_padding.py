@@ -18,9 +18,10 @@ def _padded(rng, rows, width, lengths, low=5, high=900):
     return out
 
 
-def test_bucket_length_is_the_next_power_of_two_capped_at_the_width():
-    assert [bucket_length(n, 64) for n in (1, 16, 17, 33, 64)] == [16, 16, 32, 64, 64]
-    assert bucket_length(70, 100) == 100 and bucket_length(5, 8) == 8
+def test_bucket_length_rounds_up_to_its_step_capped_at_the_width():
+    assert [bucket_length(n, 64) for n in (1, 16, 17, 33, 49, 64)] == [16, 16, 32, 48, 64, 64]
+    assert [bucket_length(n, 1024) for n in (129, 200, 513)] == [192, 256, 768]
+    assert bucket_length(70, 72) == 72 and bucket_length(5, 8) == 8
 
 
 def test_trim_padding_cuts_each_group_to_its_own_bucket():
@@ -30,18 +31,19 @@ def test_trim_padding_cuts_each_group_to_its_own_bucket():
     trimmed = trim_padding(batch)
     assert trimmed["inputs"].shape == (4, 32) and trimmed["targets"].shape == (4, 8)
     np.testing.assert_array_equal(trimmed["inputs"], batch["inputs"][:, :32])
+    assert not batch["inputs"][:, 32:].any()  # only padding was cut
     mask = np.zeros((2, 3, 128), np.int32)  # multiple choice: [B, C, L], longest row 40
     mask[1, 2, :40] = 1
     enc = {"input_ids": mask * 7, "token_type_ids": mask, "attention_mask": mask, "label": np.zeros(2)}
     assert {k: v.shape for k, v in trim_padding(enc).items()} == {
-        "input_ids": (2, 3, 64), "token_type_ids": (2, 3, 64), "attention_mask": (2, 3, 64), "label": (2,)}
+        "input_ids": (2, 3, 48), "token_type_ids": (2, 3, 48), "attention_mask": (2, 3, 48), "label": (2,)}
 
 
 def test_trimmed_encoder_batch_gives_the_same_logits():
     config = model_config("bert-tiny", num_labels=3)
     graphdef, params = init_model(config, seed=0)
     rng = np.random.default_rng(1)
-    lengths = [5, 21, 12, 3]
+    lengths = [5, 29, 12, 3]
     ids = _padded(rng, 4, 128, lengths, high=1000)
     mask = (ids != 0).astype(np.int32)
     batch = {"input_ids": ids, "token_type_ids": np.zeros_like(ids), "attention_mask": mask}
@@ -56,7 +58,7 @@ def test_trimmed_t5_batch_gives_the_same_loss_and_logits():
     config = t5_config("t5.1.1-tiny", vocab_size=1000)
     graphdef, params = init_model(config, seed=0)
     rng = np.random.default_rng(2)
-    batch = {"inputs": _padded(rng, 3, 64, [10, 30, 4]), "targets": _padded(rng, 3, 16, [3, 5, 2])}
+    batch = {"inputs": _padded(rng, 3, 64, [10, 30, 4]), "targets": _padded(rng, 3, 24, [3, 5, 2])}
     cut = trim_padding(batch)
     assert cut["inputs"].shape[1] == 32 and cut["targets"].shape[1] == 16
 
@@ -65,7 +67,8 @@ def test_trimmed_t5_batch_gives_the_same_loss_and_logits():
         return logits, token_cross_entropy(logits, b["targets"], b["targets"] != 0)
 
     (full_logits, full_loss), (cut_logits, cut_loss) = run(batch), run(cut)
-    np.testing.assert_allclose(np.asarray(cut_logits), np.asarray(full_logits), rtol=1e-5, atol=1e-5)
+    kept = cut["targets"].shape[1]  # decoder positions past it are padding (causal: they change nothing before)
+    np.testing.assert_allclose(np.asarray(cut_logits), np.asarray(full_logits)[:, :kept], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(float(cut_loss), float(full_loss), rtol=1e-6)
 
 

@@ -146,21 +146,20 @@ def eval_batches(split, batch_size: int) -> Iterator[tuple[dict[str, np.ndarray]
 #: encoders: the three token arrays together, by the attention mask.
 _LENGTH_GROUPS = ((("inputs",), "inputs"), (("targets",), "targets"),
                   (("input_ids", "token_type_ids", "attention_mask"), "attention_mask"))
-_SMALLEST_BUCKET = 16
+_BUCKET_STEPS = ((128, 16), (512, 64))  # up to 128 tokens in steps of 16, then of 64, then of 256
 
 
 def bucket_length(length: int, width: int) -> int:
-    """The smallest power of two >= ``length`` (at least 16), capped at ``width``: a few
-    shapes per cell, so the step compiles a few times instead of once per batch."""
-    bucket = _SMALLEST_BUCKET
-    while bucket < length:
-        bucket *= 2
-    return min(bucket, width)
+    """``length`` rounded up to its bucket (16, 32, ..., 128, 192, ..., 512, 768, ...), capped
+    at ``width``: a few shapes per cell, so the step compiles a few times, not once per batch,
+    and a batch is padded by less than one bucket step."""
+    step = next((s for limit, s in _BUCKET_STEPS if length <= limit), 256)
+    return min(max(-(-length // step) * step, _BUCKET_STEPS[0][1]), width)
 
 
 def trim_padding(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The batch with trailing all-padding columns removed, up to the length bucket of its
-    longest row (dynamic padding, as Hugging Face pads each batch). Every padded position
+    longest row (dynamic padding: Hugging Face pads each batch to its longest row). Every padded position
     is masked (encoder attention mask; T5 pads id 0, masked in attention and the loss), so
     the outputs at real positions are the same as with full padding."""
     out = dict(batch)
