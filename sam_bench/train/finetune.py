@@ -114,6 +114,8 @@ def result_rows(cell: dict, best: dict) -> list[dict]:
             "split": get_task(task).paper_split, "seed": cell["seed"], "step": entry["step"], "cell_id": cell["cell_id"],
             "base_optimizer": cell["base_optimizer"], "init": cell["init"],
             "subsample_seed": cell["subsample_seed"], "source": cell["source"], "mixture": cell["task"],
+            # the experiment identity reports select by (grid, a, m, s, fi, ...; see config.cell_identity)
+            **{k: v for k, v in cell.get("identity", {}).items() if k not in ("base_optimizer", "rho")},
         })
     return rows
 
