@@ -175,9 +175,24 @@ def load_config(path: str | Path) -> dict:
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     try:
-        return validate_config(config)
+        config = validate_config(config)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+    warn_unlike(config)
+    return config
+
+
+def warn_unlike(config: dict) -> list[str]:
+    """Warn (and return the warnings) where methods compared in one report target differ in a, m or
+    base optimizer (report.targets.like_for_like)."""
+    import warnings
+
+    from sam_bench.report.targets import TARGETS, like_for_like
+
+    found = like_for_like(expand_cells(config), TARGETS)
+    for w in found:
+        warnings.warn(f"{config['experiment']}: not like for like: {w}", stacklevel=2)
+    return found
 
 
 def short_hash(obj: Any, length: int = 8) -> str:

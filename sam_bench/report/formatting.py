@@ -10,7 +10,7 @@ import pandas as pd
 from .aggregate import atomic_write_text
 from .labels import _isnull
 
-__all__ = ["display_frame", "to_markdown", "to_csv", "to_latex", "flat_frame"]
+__all__ = ["display_frame", "to_markdown", "to_csv", "flat_frame"]
 
 
 # ------------------------------------------------------------------------------- rendering

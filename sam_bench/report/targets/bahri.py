@@ -7,8 +7,9 @@ from .base import Select, Target
 __all__ = ["BAHRI"]
 
 P = "bahri2022"
-_SG_GRIDS = ("superglue_glue_small", "superglue_glue_base_to_xl")
-_CBQA_GRIDS = ("cbqa_small", "cbqa_base_to_xl")
+_SG_GRIDS = ("superglue_small", "superglue_base_to_xl")
+_GLUE_GRIDS = ("glue_small", "glue_base_to_xl")
+_CBQA_GRIDS = ("cbqa_small", "cbqa_base", "cbqa_large_xl")
 _TYDIQA_GRIDS = ("tydiqa_small_to_large", "tydiqa_xl")
 _ONE_RUN = "The paper ran each experiment once (n = 1 for its numbers)."
 
@@ -23,10 +24,10 @@ def _ref(table_id, **where):
 
 BAHRI = [
     Target("bahri2022_table1", P, "Table 1", "SuperGLUE dev, full training data, AdaFactor vs SAM",
-           _grids(_SG_GRIDS, mixture="superglue", subsample_rate=1.0), score="superglue",
+           _grids(_SG_GRIDS, subsample_rate=1.0), score="superglue",
            reference=_ref("bahri2022_table1_superglue_full"), notes=(_ONE_RUN,)),
     Target("bahri2022_table2", P, "Table 2", "GLUE dev, full training data (task mixture)",
-           _grids(_SG_GRIDS, mixture="glue", subsample_rate=1.0), score="glue",
+           _grids(_GLUE_GRIDS, subsample_rate=1.0), score="glue",
            reference=_ref("bahri2022_table2_glue_full"), notes=(_ONE_RUN,)),
     Target("bahri2022_table3", P, "Table 3", "TyDiQA-GoldP, average over the 9 languages (mT5)",
            _grids(_TYDIQA_GRIDS), score="tydiqa", reference=_ref("bahri2022_table3_tydiqa_avg"),
@@ -38,7 +39,7 @@ BAHRI = [
            _grids(("cbqa_single_task_small", "cbqa_single_task")),
            reference=_ref("bahri2022_table5_cbqa_full_single_task"), notes=(_ONE_RUN,)),
     Target("bahri2022_table6", P, "Table 6", "SuperGLUE dev with 5% of the training data",
-           _grids(_SG_GRIDS, mixture="superglue", subsample_rate=0.05), score="superglue",
+           _grids(_SG_GRIDS, subsample_rate=0.05), score="superglue",
            reference=_ref("bahri2022_table6_superglue_5pct"), notes=(_ONE_RUN,)),
     Target("bahri2022_table7", P, "Table 7", "Closed-book QA with 5% of the training data (task mixture)",
            _grids(_CBQA_GRIDS, subsample_rate=0.05), reference=_ref("bahri2022_table7_cbqa_5pct"),
@@ -53,7 +54,7 @@ BAHRI = [
            notes=(_ONE_RUN, "The ρ = 0.15, a = 32 and m = 1 rows are one cell here (the same experiment); "
                             "the paper prints them from separate runs.")),
     Target("bahri2022_figure1", P, "Figure 1", "CBQA at training-data rates 2%–100%, Small and Base",
-           _grids(_CBQA_GRIDS, model=("t5.1.1-small", "t5.1.1-base")), kind="figure", x="subsample_rate",
+           _grids(("cbqa_small", "cbqa_base")), kind="figure", x="subsample_rate",
            rows=("model", "method", "subsample_rate"),
            reference=(("bahri2022_table4_cbqa_full_mixture", {"model": ("t5.1.1-small", "t5.1.1-base")}),
                       ("bahri2022_table7_cbqa_5pct", {"model": ("t5.1.1-small", "t5.1.1-base")})),
@@ -61,8 +62,8 @@ BAHRI = [
                   "its own points. The figure's other rates (2%–80%) are not printed.",)),
     Target("bahri2022_figure2", P, "Figure 2", "SuperGLUE score against SAM's ρ, a and m (T5.1.1-Base)",
            (Select("ablation_rho", hparam="rho"), Select("ablation_a", hparam="a"), Select("ablation_m", hparam="m"),
-            Select("superglue_glue_base_to_xl", {"model": ("t5.1.1-base",), "mixture": ("superglue",),
-                                                 "subsample_rate": (1.0,), "method": ("adafactor",)})),
+            Select("superglue_base_to_xl", {"model": ("t5.1.1-base",), "subsample_rate": (1.0,),
+                                            "method": ("adafactor",)})),
            kind="figure", x="hparam_value", rows=("method", "hparam_name", "hparam_value"), score="superglue",
            columns=(("superglue_avg", "score"),),
            reference=(("bahri2022_table9_superglue_base_hparam_ablation", {}),

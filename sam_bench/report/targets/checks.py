@@ -43,7 +43,7 @@ def like_for_like(cells: Iterable[dict], targets: Sequence[Target]) -> list[str]
         variants = sub[sub["method"] != sub["base_optimizer"]]
         for (model, task, base), g in variants.groupby(["model", "task", "base_optimizer"]):
             for field in ("a", "m"):
-                vals = sorted(set(g[field].dropna()))
+                vals = sorted({int(v) for v in g[field].dropna()})
                 if field not in axes and len(vals) > 1:
                     warnings.append(f"{t.label}: {model} {task} on {base}: methods differ in {field} {vals} "
                                     f"({', '.join(sorted(set(g['method'])))})")

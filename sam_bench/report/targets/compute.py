@@ -24,7 +24,7 @@ from .base import HPARAM_NAMES, SCORE_COLUMNS, Target, paper_method, paper_model
 __all__ = ["keyed_rows", "keyed_reference", "compute", "SLOT_COLUMNS", "NONE"]
 
 _REP = ["seed", "subsample_seed"]
-SLOT_COLUMNS = ["task", "metric", "mean", "lo", "hi", "n", "n_excluded", "paper", "ours_minus_paper", "delta",
+SLOT_COLUMNS = ["base", "task", "metric", "mean", "lo", "hi", "n", "n_excluded", "paper", "ours_minus_paper", "delta",
                 "delta_lo", "delta_hi", "p_improve", "n_pairs", "rho_selected", "chance"]
 
 
@@ -137,6 +137,7 @@ def compute(target: Target, rows: pd.DataFrame, reference: pd.DataFrame) -> tupl
     keys = _row_keys(target)
     ours = _fill_keys(keyed_rows(target, rows), keys + ["hparam_value"])
     ref = _fill_keys(keyed_reference(target, reference), keys + ["hparam_value"])
+    fed = sorted(set(ours["cell_id"].dropna())) if "cell_id" in ours else []
     if target.best_rho and len(ours):
         ours = _best_rho(ours, target.lower_is_better)
     score_cols = list(SCORE_COLUMNS.get(target.score, ())) if target.score else []
@@ -169,6 +170,10 @@ def compute(target: Target, rows: pd.DataFrame, reference: pd.DataFrame) -> tupl
         picked = ours.groupby(keys + ["task"], dropna=False)["rho_selected"].first()
         for (rk, c), rec in records.items():
             rec["rho_selected"] = picked.get(rk + (c[0],), np.nan) if isinstance(picked.index, pd.MultiIndex) else np.nan
+    if len(ours):
+        base_of = {tuple(k): b for k, b in zip(ours[keys].itertuples(index=False), ours["base"])}
+        for (rk, c), rec in records.items():
+            rec["base"] = base_of.get(rk)
     expected = _expected(target, ref, keys, shown)
     out = pd.DataFrame([{**dict(zip(keys, rk)), "task": c[0], "metric": c[1], **rec}
                         for (rk, c), rec in records.items()], columns=keys + SLOT_COLUMNS)
@@ -177,7 +182,8 @@ def compute(target: Target, rows: pd.DataFrame, reference: pd.DataFrame) -> tupl
         filled = {(rk[:len(target.expect[0])], c) for rk, c in filled}
     missing = sorted((s for s in expected if s not in filled), key=str)
     info = {"expected": len(expected), "filled": len(expected & filled) if expected else len(filled),
-            "missing": missing, "cells": sorted(set(ours["cell_id"].dropna())) if "cell_id" in ours else [],
+            "missing": missing, "cells": fed,
+            "cells_used": sorted(set(ours["cell_id"].dropna())) if "cell_id" in ours else [],
             "n_excluded": int(ours["excluded"].sum()) if len(ours) else 0, "columns": shown, "keys": keys}
     return out, info
 
