@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from .render import _label, status_line, title
 from .targets import NONE, Target
 
-__all__ = ["draw"]
+__all__ = ["draw", "missing_page"]
 
 _COLORS = ["0.15", "tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange", "tab:brown", "tab:pink"]
 
@@ -31,7 +31,7 @@ def _num(v):
         return np.nan
 
 
-def _missing_page(target: Target, info: dict) -> Figure:
+def missing_page(target: Target, info: dict) -> Figure:
     fig = Figure(figsize=(11.69, 8.27))
     text = status_line(info, limit=12)
     if target.needs:
@@ -44,9 +44,8 @@ def _missing_page(target: Target, info: dict) -> Figure:
 def draw(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
     keys = info["keys"]
     have = slots[slots["n"].fillna(0) > 0] if len(slots) else slots
-    paper = slots[slots["paper"].notna()] if len(slots) and "paper" in slots.columns else slots.iloc[0:0]
-    if not len(have) and not len(paper):
-        return _missing_page(target, info)
+    if not len(have):
+        return missing_page(target, info)
     if target.x is None:
         return _categorical(target, slots, info)
     if "beta" in keys:

@@ -59,7 +59,10 @@ def publish_targets(rows: pd.DataFrame, curves: pd.DataFrame | None, reference: 
             fig = plots.draw(t, slots, info)
             files += _save_fig(fig, out / "figures" / t.key)
             pages.append(fig)
-        if figures and (t.kind == "table" or len(disp)):
+        if figures and not info["filled"]:  # nothing of ours yet: one page saying what is missing (the
+            if t.kind == "table":           # paper's numbers are in the table files)
+                pages.append(plots.missing_page(t, info))
+        elif figures:
             pages += table_pages(disp, render.title(t), notes, fixed=len(info["keys"]) + 2)
         sections.append((render.title(t), pages))
         entries.append({"key": t.key, "paper": t.paper, "number": t.number, "title": t.title, "kind": t.kind,

@@ -180,8 +180,8 @@ def compute(target: Target, rows: pd.DataFrame, reference: pd.DataFrame) -> tupl
     filled = {s for s, r in records.items() if r.get("n", 0)}
     if target.expect:  # declared rows name the leading keys only: any x (α, step, ...) fills them
         filled = {(rk[:len(target.expect[0])], c) for rk, c in filled}
-    missing = sorted((s for s in expected if s not in filled), key=str)
-    info = {"expected": len(expected), "filled": len(expected & filled) if expected else len(filled),
+    missing = [s for s in expected if s not in filled]  # in the paper's order
+    info = {"expected": len(expected), "filled": len(set(expected) & filled) if expected else len(filled),
             "missing": missing, "cells": fed,
             "cells_used": sorted(set(ours["cell_id"].dropna())) if "cell_id" in ours else [],
             "n_excluded": int(ours["excluded"].sum()) if len(ours) else 0, "columns": shown, "keys": keys}
@@ -249,10 +249,12 @@ def _chance(ours, keys, records):
             rec["chance"] = float(ch[c])
 
 
-def _expected(target, ref, keys, shown) -> set:
+def _expected(target, ref, keys, shown) -> list:
+    """The slots the layout has, in the paper's order: the printed ones, or the declared rows × columns."""
     if target.expect:
-        return {(tuple(NONE if v is None else v for v in rk), c) for rk in target.expect for c in shown}
+        return list(dict.fromkeys((tuple(NONE if v is None else v for v in rk), c) for rk in target.expect
+                                  for c in shown))
     if not len(ref):
-        return set()
-    return {(rk, (t, m)) for rk, t, m, v in zip(_ref_key(ref, keys), ref["task"], ref["metric"], ref["value"])
-            if (t, m) in shown and pd.notna(v)}
+        return []
+    return list(dict.fromkeys((rk, (t, m)) for rk, t, m, v in zip(_ref_key(ref, keys), ref["task"], ref["metric"],
+                                                                  ref["value"]) if (t, m) in shown and pd.notna(v)))
