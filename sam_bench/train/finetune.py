@@ -122,7 +122,8 @@ def result_rows(cell: dict, best: dict) -> list[dict]:
 
 def _check_cell_file(out_dir: Path, cell: dict) -> None:
     path = out_dir / "cell.json"
-    if path.exists() and read_json(path) != cell:
+    same = lambda c: {k: v for k, v in c.items() if k != "identity"}  # noqa: E731 (identity is derived, not computed on)
+    if path.exists() and same(read_json(path)) != same(cell):
         raise ConfigError(f"{path} describes a different cell than {cell['cell_id']}; refusing to overwrite it")
     write_json_atomic(path, cell)
 
