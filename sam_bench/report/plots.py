@@ -66,16 +66,18 @@ def _lines(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
     xs_present = slots[target.x] != NONE
     lines_only = [p for p in pvals if not pk or (slots.loc[xs_present, pk].apply(tuple, axis=1) == p).any()] or pvals
     nrow, ncol = len(lines_only), len(cols)
-    fig = Figure(figsize=(min(3.4 * ncol + 0.5, 22), 2.8 * nrow + 1.4), layout="constrained")
+    transpose = ncol == 1  # one column (a score): the panels side by side
+    if transpose:
+        nrow, ncol = 1, nrow
+    fig = Figure(figsize=(min(3.6 * ncol + 0.5, 22), 2.9 * nrow + 1.5), layout="constrained")
     methods = list(dict.fromkeys(slots["method"])) if "method" in slots.columns else [""]
     color = {m: _COLORS[i % len(_COLORS)] for i, m in enumerate(methods)}
     numeric = pd.to_numeric(slots[target.x].replace(NONE, np.nan), errors="coerce")
-    log = target.x == "subsample_rate" or (target.x == "hparam_value" and (numeric.dropna() > 0).all()
-                                           and numeric.max() / max(numeric.min(), 1e-12) > 20)
+    log = target.x == "subsample_rate"
     for i, p in enumerate(lines_only):
         in_panel = slots if not pk else slots[slots[pk].apply(tuple, axis=1) == p]
         for j, c in enumerate(cols):
-            ax = fig.add_subplot(nrow, ncol, i * ncol + j + 1)
+            ax = fig.add_subplot(nrow, ncol, i + 1 if transpose else i * ncol + j + 1)
             sub = in_panel[(in_panel["task"] == c[0]) & (in_panel["metric"] == c[1])]
             # reference lines: rows of the panel's model without an x (and all no-x rows of other panels' axis)
             flat = slots[(slots[target.x] == NONE) & (slots["task"] == c[0]) & (slots["metric"] == c[1])]
@@ -99,12 +101,16 @@ def _lines(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
             for _, r in flat.iterrows():
                 col = color.get(r.get("method", ""), "0.3")
                 if pd.notna(r.get("mean")) and r.get("n", 0):
-                    ax.axhline(r["mean"], color=col, ls="--", lw=1.2, label=f"ours: {r.get('method', '')} (no x)")
+                    ax.axhline(r["mean"], color=col, ls="--", lw=1.2, label=f"ours: {r.get('method', '')} (line)")
                 if pd.notna(r.get("paper")):
-                    ax.axhline(r["paper"], color=col, ls=":", lw=1.2, label=f"paper: {r.get('method', '')} (no x)")
+                    ax.axhline(r["paper"], color=col, ls=":", lw=1.2, label=f"paper: {r.get('method', '')} (line)")
+            ticks = sorted({x for x in (_num(v) for v in sub[target.x]) if not np.isnan(x)})
             if log:
                 ax.set_xscale("log")
-            ax.set_title(" ".join(str(v) for v in p if v != NONE) + f" {_label(c)}".strip(), fontsize=8)
+                ax.minorticks_off()
+            if ticks and len(ticks) <= 12:
+                ax.set_xticks(ticks, [f"{t * 100:g}%" if log else f"{t:g}" for t in ticks])
+            ax.set_title(": ".join([" ".join(str(v) for v in p if v != NONE), _label(c)]).strip(": "), fontsize=8)
             ax.set_xlabel({"subsample_rate": "training-data rate", "hparam_value": p[-1] if "hparam_name" in pk
                            else "value"}.get(target.x, target.x), fontsize=7)
             ax.tick_params(labelsize=7)

@@ -13,6 +13,7 @@ in one vectorised call.
 
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 import numpy as np
@@ -24,6 +25,8 @@ CONFIDENCE = 0.95
 N_RESAMPLES = 10_000
 METHOD = "percentile"
 _SEED = 0
+# scipy >= 1.15 names the generator `rng` (random_state is on its way out)
+_RNG_ARG = "rng" if "rng" in inspect.signature(_st.bootstrap).parameters else "random_state"
 
 
 def describe() -> str:
@@ -48,7 +51,7 @@ def _intervals(groups: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         lo[np.array(idx)[same]] = hi[np.array(idx)[same]] = data[same, 0]
         if (~same).any():
             res = _st.bootstrap((data[~same],), np.mean, axis=-1, vectorized=True, confidence_level=CONFIDENCE,
-                                n_resamples=N_RESAMPLES, method=METHOD, random_state=np.random.default_rng(_SEED))
+                                n_resamples=N_RESAMPLES, method=METHOD, **{_RNG_ARG: np.random.default_rng(_SEED)})
             lo[np.array(idx)[~same]] = res.confidence_interval.low
             hi[np.array(idx)[~same]] = res.confidence_interval.high
     return lo, hi

@@ -175,8 +175,10 @@ def compute(target: Target, rows: pd.DataFrame, reference: pd.DataFrame) -> tupl
         for (rk, c), rec in records.items():
             rec["base"] = base_of.get(rk)
     expected = _expected(target, ref, keys, shown)
+    rank = {rk: i for i, rk in enumerate(dict.fromkeys(rk for rk, _ in expected))}  # the paper's row order
+    ordered = sorted(records.items(), key=lambda kv: (rank.get(kv[0][0], len(rank)), str(kv[0][0])))
     out = pd.DataFrame([{**dict(zip(keys, rk)), "task": c[0], "metric": c[1], **rec}
-                        for (rk, c), rec in records.items()], columns=keys + SLOT_COLUMNS)
+                        for (rk, c), rec in ordered], columns=keys + SLOT_COLUMNS)
     filled = {s for s, r in records.items() if r.get("n", 0)}
     if target.expect:  # declared rows name the leading keys only: any x (α, step, ...) fills them
         filled = {(rk[:len(target.expect[0])], c) for rk, c in filled}
