@@ -227,8 +227,9 @@ def expand_cells(config: dict) -> list[dict]:
     for grid in config["grids"]:
         axes = itertools.product(grid["model"], grid["init"], grid["task"], grid["subsample_rate"],
                                  grid["subsample_seed"], grid["optimizer"], grid["seed"])
+        recipes = {spec: parse_recipe(spec) for spec in grid["optimizer"]}
         for model, init, task, rate, sub_seed, spec, seed in axes:
-            recipe = parse_recipe(spec)
+            recipe = recipes[spec]
             rhos = grid.get("rho", [None]) if recipe.variant else [None]  # no ρ axis: the recipe's own ρ
             init = model if init == "checkpoint" else init  # each model's own named checkpoint
             for rho in rhos:

@@ -89,8 +89,9 @@ class Select:
         """Which rows (result rows, or cells with their identity flattened) this selects."""
         if "grid" not in rows.columns:
             return pd.Series(False, index=rows.index)
-        grids = rows["grid"].astype(object).map(lambda g: str(g).split(",") if isinstance(g, str) else [])
-        m = grids.map(lambda gs: self.grid in gs).astype(bool)
+        col = rows["grid"].astype(object)
+        member = {g: isinstance(g, str) and self.grid in g.split(",") for g in pd.unique(col)}  # few distinct
+        m = col.map(member).astype(bool)
         analysis = rows["analysis"] if "analysis" in rows.columns else pd.Series(None, index=rows.index, dtype=object)
         if "analysis" not in self.where:  # analysis rows (transfer, landscapes) only where asked for
             m &= analysis.isna()

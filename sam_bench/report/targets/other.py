@@ -20,7 +20,7 @@ FUNCTIONAL = [
 
 PROJECT = [
     Target("sambench_rates", "sam-bench", "Table A", "Our runs by training-data rate: baseline vs SAM (paired by seed)",
-           (Select("main", {"init": ("pretrained",)}), Select("variants")),
+           (Select("main", {"init": ("pretrained",)}),),
            rows=("model", "method", "subsample_rate")),
     Target("sambench_rates_figure", "sam-bench", "Figure A", "Score against training-data rate (our runs)",
            (Select("main", {"init": ("pretrained",)}),), kind="figure", x="subsample_rate",
