@@ -175,24 +175,9 @@ def load_config(path: str | Path) -> dict:
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     try:
-        config = validate_config(config)
+        return validate_config(config)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
-    warn_unlike(config)
-    return config
-
-
-def warn_unlike(config: dict) -> list[str]:
-    """Warn (and return the warnings) where methods compared in one report target differ in a, m or
-    base optimizer (report.targets.like_for_like)."""
-    import warnings
-
-    from sam_bench.report.targets import TARGETS, like_for_like
-
-    found = like_for_like(expand_cells(config), TARGETS)
-    for w in found:
-        warnings.warn(f"{config['experiment']}: not like for like: {w}", stacklevel=2)
-    return found
 
 
 def short_hash(obj: Any, length: int = 8) -> str:
@@ -259,11 +244,15 @@ def expand_cells(config: dict) -> list[dict]:
     return cells
 
 
+#: the identity fields a grid may name as its ablation axis (`hparam:`), and the papers' name for each
+HPARAM_NAMES = {"rho": "rho", "a": "ascent_micro_batch_a", "m": "sharpness_m", "s": "sparse_ratio_s",
+                "fi": "mask_update_interval_Fi", "beta1": "beta1"}
+
+
 def cell_identity(grid: dict, recipe, task: str, batch_size: int) -> dict:
     """What a report selects a cell by, read from the grid and the parsed recipe (never from the
     method string): grid name(s), mixture or single task, base optimizer, a, m, s, fi, beta1, and
     the grid's ablation axis (hparam_name/hparam_value) when it declares one."""
-    from sam_bench.report.targets.base import HPARAM_NAMES
     from sam_bench.tasks import MIXTURES
 
     ident = {"grid": grid["name"], "training": "mixture" if task in MIXTURES else "single",

@@ -19,7 +19,8 @@ from sam_bench import config as config_lib
 from sam_bench.report import pdf, stats
 from sam_bench.report.reference import load_reference
 from sam_bench.report.targets import (HPARAM_NAMES, NONE, PAPER_TARGETS, SCORE_COLUMNS, TARGETS, Select, Target,
-                                      compute, get_target, keyed_reference, like_for_like, our_method, our_model)
+                                      compute, get_target, keyed_reference, like_for_like, our_method, our_model,
+                                      warn_unlike)
 from sam_bench.report.targets.checks import flat_identity
 from sam_bench.tasks import TASKS, get_task, task_names
 from sam_bench.tasks.benchmarks import FSAM_AVG_CELLS, TYDIQA_LANGUAGES
@@ -212,7 +213,7 @@ def test_like_for_like_warns_on_a_cheaper_sam():
     assert found and "differ in a [4, 8]" in found[0] and "FSAM" in found[0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config_lib.warn_unlike(cfg)
+        warn_unlike("test", config_lib.expand_cells(cfg), TARGETS)
     assert any("not like for like" in str(w.message) for w in caught)
 
 

@@ -72,7 +72,6 @@ def _lines(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
     fig = Figure(figsize=(min(3.6 * ncol + 0.5, 22), 2.9 * nrow + 1.5), layout="constrained")
     methods = list(dict.fromkeys(slots["method"])) if "method" in slots.columns else [""]
     color = {m: _COLORS[i % len(_COLORS)] for i, m in enumerate(methods)}
-    numeric = pd.to_numeric(slots[target.x].replace(NONE, np.nan), errors="coerce")
     log = target.x == "subsample_rate"
     for i, p in enumerate(lines_only):
         in_panel = slots if not pk else slots[slots[pk].apply(tuple, axis=1) == p]

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from .bahri import BAHRI
 from .base import HPARAM_NAMES, SCORE_COLUMNS, Select, Target, our_method, our_model, paper_method, paper_model
-from .checks import like_for_like
+from .checks import like_for_like, warn_unlike
 from .compute import NONE, SLOT_COLUMNS, compute, keyed_reference, keyed_rows
 from .fsam import FSAM
 from .other import FUNCTIONAL, PROJECT
 
 __all__ = ["NONE", "TARGETS", "PAPER_TARGETS", "get_target", "Target", "Select", "compute", "keyed_rows",
-           "keyed_reference", "like_for_like", "HPARAM_NAMES", "SCORE_COLUMNS", "SLOT_COLUMNS", "paper_method",
+           "keyed_reference", "like_for_like", "warn_unlike", "HPARAM_NAMES", "SCORE_COLUMNS", "SLOT_COLUMNS", "paper_method",
            "paper_model", "our_method", "our_model"]
 
 PAPER_TARGETS: tuple[Target, ...] = tuple(BAHRI + FSAM + FUNCTIONAL)

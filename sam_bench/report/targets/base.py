@@ -15,11 +15,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["HPARAM_NAMES", "Select", "Target", "paper_model", "paper_method", "our_model", "our_method", "SCORE_COLUMNS"]
+from sam_bench.config import HPARAM_NAMES
 
-#: the identity fields a grid may name as its ablation axis, and the paper's name for each
-HPARAM_NAMES = {"rho": "rho", "a": "ascent_micro_batch_a", "m": "sharpness_m", "s": "sparse_ratio_s",
-                "fi": "mask_update_interval_Fi", "beta1": "beta1"}
+__all__ = ["HPARAM_NAMES", "Select", "Target", "paper_model", "paper_method", "our_model", "our_method", "SCORE_COLUMNS"]
 
 #: derived columns each benchmark score adds (tasks/benchmarks.benchmark_average computes them)
 SCORE_COLUMNS = {

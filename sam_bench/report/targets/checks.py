@@ -8,13 +8,14 @@ optimizers without each base having its own baseline row.
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterable, Sequence
 
 import pandas as pd
 
 from .base import Target
 
-__all__ = ["flat_identity", "cells_frame", "like_for_like"]
+__all__ = ["flat_identity", "cells_frame", "like_for_like", "warn_unlike"]
 
 
 def flat_identity(cell: dict) -> dict:
@@ -54,3 +55,11 @@ def like_for_like(cells: Iterable[dict], targets: Sequence[Target]) -> list[str]
                 warnings.append(f"{t.label}: {model} {task}: methods on different base optimizers {sorted(bases)} "
                                 f"without a baseline row for each")
     return warnings
+
+
+def warn_unlike(name: str, cells: Iterable[dict], targets: Sequence[Target]) -> list[str]:
+    """Emit (and return) the like-for-like warnings of a config's cells (``sam-bench validate``, the workflow)."""
+    found = like_for_like(cells, targets)
+    for w in found:
+        warnings.warn(f"{name}: not like for like: {w}", stacklevel=2)
+    return found
