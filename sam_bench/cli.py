@@ -20,8 +20,11 @@ def _setup(threads: int | None, cache_dir: str | None) -> None:
 def cmd_validate(args) -> None:
     from sam_bench.config import expand_cells, load_config
 
+    from sam_bench.report.targets import TARGETS, warn_unlike
+
     config = load_config(args.config)
     cells = expand_cells(config)
+    warn_unlike(str(args.config), cells, TARGETS)  # methods one target compares should differ only in the method
     print(f"{args.config}: valid; {len(cells)} cells in {len(config['grids'])} grid(s)")
 
 

@@ -217,13 +217,14 @@ def expand_cells(config: dict) -> list[dict]:
     """Every cell of every grid, in a stable order; ρ applies to sharpness-aware recipes only."""
     from sam_bench.optim import parse_recipe
 
-    cells, seen = [], set()
+    cells, seen = [], {}
     for grid in config["grids"]:
         axes = itertools.product(grid["model"], grid["init"], grid["task"], grid["subsample_rate"],
                                  grid["subsample_seed"], grid["optimizer"], grid["seed"])
         data = grid_data(config, grid)
+        recipes = {spec: parse_recipe(spec) for spec in grid["optimizer"]}
         for model, init, task, rate, sub_seed, spec, seed in axes:
-            recipe = parse_recipe(spec)
+            recipe = recipes[spec]
             rhos = grid.get("rho", [None]) if recipe.variant else [None]  # no ρ axis: the recipe's own ρ
             init = model if init == "checkpoint" else init  # each model's own named checkpoint
             for rho in rhos:
@@ -241,17 +242,40 @@ def expand_cells(config: dict) -> list[dict]:
                     "results_dir": config["results_dir"],
                     **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
                 }
+                cell["identity"] = cell_identity(grid, r, task, cell["finetune"]["batch_size"])
                 cell["cell_id"] = cell_id(cell)
-                if cell["cell_id"] in seen:  # the same cell named by two grids runs once
+                if cell["cell_id"] in seen:  # the same cell named by two grids runs once, listing both
+                    first = seen[cell["cell_id"]]["identity"]
+                    if grid["name"] not in first["grid"].split(","):
+                        first["grid"] += "," + grid["name"]
                     continue
-                seen.add(cell["cell_id"])
+                seen[cell["cell_id"]] = cell
                 cells.append(cell)
     return cells
 
 
+#: the identity fields a grid may name as its ablation axis (`hparam:`), and the papers' name for each
+HPARAM_NAMES = {"rho": "rho", "a": "ascent_micro_batch_a", "m": "sharpness_m", "s": "sparse_ratio_s",
+                "fi": "mask_update_interval_Fi", "beta1": "beta1"}
+
+
+def cell_identity(grid: dict, recipe, task: str, batch_size: int) -> dict:
+    """What a report selects a cell by, read from the grid and the parsed recipe (never from the
+    method string): grid name(s), mixture or single task, base optimizer, a, m, s, fi, beta1, and
+    the grid's ablation axis (hparam_name/hparam_value) when it declares one."""
+    from sam_bench.tasks import MIXTURES
+
+    ident = {"grid": grid["name"], "training": "mixture" if task in MIXTURES else "single",
+             **recipe.identity(batch_size), "rho": recipe.rho, "hparam_name": None, "hparam_value": None}
+    if grid.get("hparam"):
+        ident["hparam_name"] = HPARAM_NAMES[grid["hparam"]]
+        ident["hparam_value"] = ident[grid["hparam"]]
+    return ident
+
+
 def cell_id(cell: dict) -> str:
-    # where results live does not change what the cell computes
-    body = {k: v for k, v in cell.items() if k not in ("cell_id", "results_dir")}
+    # where results live does not change what the cell computes; identity is derived from the rest
+    body = {k: v for k, v in cell.items() if k not in ("cell_id", "results_dir", "identity")}
     rho = "" if cell["rho"] is None else f"{cell['rho']:g}"
     init = cell["init"][:3] if cell["init"] in ("pretrained", "random") else "ckpt"
     slug = (f"{cell['model']}-{cell['task']}-{init}-r{cell['subsample_rate']:g}"

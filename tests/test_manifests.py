@@ -105,8 +105,8 @@ def test_changed_dataset_is_refused_not_resampled(tmp_path):
     manifests._CACHE.clear()
     idx, info = subsample_for_task(task, records, 0.05, 2, directory=d)
     assert info["policy"] == "manifest" and np.array_equal(idx, subsample_indices(250, 0.05, 2))
-    with pytest.raises(SubsampleNotPinnedError, match="rate 0.3 is not pinned"):
-        subsample_for_task(task, records, 0.3, 0, directory=d)
+    with pytest.raises(SubsampleNotPinnedError, match="rate 0.35 is not pinned"):
+        subsample_for_task(task, records, 0.35, 0, directory=d)
     with pytest.raises(SubsampleNotPinnedError, match="seed 9 is not pinned"):
         subsample_for_task(task, records, 0.05, 9, directory=d)
     # generated subsamples (synthetic data) need no manifest
@@ -197,6 +197,6 @@ def test_manifests_are_up_to_date(tmp_path):
 def test_pin_problems_checks_a_cell_before_any_data_is_read():
     assert manifests.pin_problems("superglue", 0.05, 0) == []
     assert manifests.pin_problems("glue", 1.0, 17) == []
-    problems = manifests.pin_problems("tiny_suite", 0.3, 0)
-    assert len(problems) == 3 and "rate 0.3 is not pinned" in problems[0]
+    problems = manifests.pin_problems("tiny_suite", 0.35, 0)
+    assert len(problems) == 3 and "rate 0.35 is not pinned" in problems[0]
     assert any("seed 1 is not pinned" in p for p in manifests.pin_problems("glue", 0.05, 1))  # QQP/MNLI: seed 0 only

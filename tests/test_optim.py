@@ -103,7 +103,9 @@ def test_recipe_round_trip_and_defaults():
     mapping = parse_recipe({"variant": {"name": "sam", "rho": 0.05, "m": 2}, "base": {"name": "adafactor", "lr": 1e-3}})
     assert mapping.canonical() == recipe.canonical()
     _, gradient = parse_recipe("sam + adafactor").build(32)
-    assert gradient.ascent_size == 8 and gradient.rho == 0.15  # Algorithm 1 defaults: a = b/4, ρ = 0.15
+    assert gradient.ascent_size == 32 and gradient.rho == 0.15  # Foret et al.'s SAM: a = b by default; ρ = 0.15
+    _, gradient = parse_recipe("sam(a=8) + adafactor").build(32)
+    assert gradient.ascent_size == 8  # Bahri et al.'s efficient a = b/4 is written explicitly
     _, gradient = parse_recipe("fsam + adamw").build(32)
     assert gradient.ascent_size == 32 and gradient.rho == 0.01  # FSAM: full-batch ascent, ρ from its grid
     assert (gradient.mask.sparsity, gradient.mask.interval, gradient.mask.mode) == (0.9, 100, "paper")

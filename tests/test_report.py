@@ -56,7 +56,7 @@ def make_cells():
                  "hparam_value": None, "subsample_rate": rate, "task": t, "metric": m,
                  "value": value(t, m, rate, seed, rho, init), "split": "dev", "seed": seed, "step": 100 * (k + 1),
                  "cell_id": cid, "base_optimizer": "adafactor", "init": init, "subsample_seed": 0, "paper_task": t,
-                 "source": "synthetic"}
+                 "source": "synthetic", "grid": "main" if exp == "default" else exp}
                 for k, (t, ms) in enumerate(TASKS.items()) for m in ms]
         curve = [{"step": st, "task": t, "metric": m, "value": value(t, m, rate, seed, rho, init) - 5 + st / 100}
                  for st in (100, 200, 300) for t, ms in TASKS.items() for m in ms]
@@ -377,24 +377,38 @@ def test_build_report(frames, ref, tmp_path):
                            {"git_commit": "abc1234", "experiment": "default", "note": "synthetic data"},
                            reference_df=ref)
     assert out == tmp_path / "build" / "report.pdf" and out.stat().st_size > 10_000
-    # title + one Table-1 page per rate (3) + pretraining + cost + Figure 1
-    assert count_pdf_pages(out) == 7
     manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
-    assert manifest["n_pages"] == 7 and manifest["pages"][0] == "Title page"
-    for name in ("tables/bahri_table1_rate100.csv", "tables/bahri_table1_rate100.md", "tables/bahri_table1_rate5.csv",
-                 "tables/bahri_table1_rate20.md", "tables/pretraining_check.csv", "tables/cost_table.md",
-                 "figures/bahri_figure1.pdf", "figures/bahri_figure1.png"):
+    assert count_pdf_pages(out) == manifest["n_pages"] and manifest["pages"][0] == "Title page"
+    # our own targets first (they have data), then all 25 published targets in paper order, then diagnostics
+    pages = list(dict.fromkeys(manifest["pages"][1:]))
+    assert pages[0].startswith("sam-bench Table A") and pages[1].startswith("sam-bench Figure A")
+    assert pages[2].startswith("Bahri et al. 2022 Table 1") and manifest["n_paper_targets"] == 25
+    assert pages[-2:] == ["Pretraining check: init=pretrained vs init=random",
+                          "Cost: seconds per training step and ratio to the matched baseline"]
+    for name in ("tables/sambench_rates.csv", "tables/sambench_rates.md", "tables/sambench_rates.tex",
+                 "tables/bahri2022_table1.tex", "tables/fsam2022_table6.md", "tables/pretraining_check.csv",
+                 "tables/cost_table.md", "figures/sambench_rates_figure.pdf", "figures/sambench_rates_figure.png",
+                 "figures/bahri2022_figure2.png"):
         p = tmp_path / "build" / name
         assert p.stat().st_size > 0, name
         assert name in manifest["files"]
     leftovers = [p for p in (tmp_path / "build").rglob(".*") if p.is_file()]
     assert not leftovers
-    # a T5-only summary gets no FSAM table (encoder results only)
-    assert not [f for f in manifest["files"] if "fsam" in f] and not list((tmp_path / "build" / "tables").glob("fsam*"))
-    assert not [p for p in manifest["pages"] if "FSAM" in p]
-    csv = pd.read_csv(tmp_path / "build" / "tables" / "bahri_table1_rate100.csv")
-    row = csv[(csv.source == "paper") & (csv.model == "t5.1.1-small") & (csv.method == "adafactor")].iloc[0]
-    assert row["CB F1 mean"] == 89.4
+    entry = {e["key"]: e for e in manifest["targets"]}
+    assert entry["bahri2022_table1"]["filled"] == 0 and entry["bahri2022_table1"]["expected"] == 96
+    assert entry["bahri2022_table1"]["status"].startswith("0 of 96 cells, missing: t5.1.1-small/adafactor")
+    assert entry["sambench_rates"]["experiment_cells"] == len(VARIANTS) * len(RATES) * len(SEEDS)
+    csv = pd.read_csv(tmp_path / "build" / "tables" / "sambench_rates.csv")
+    ours = csv[(csv.method == "adafactor") & (csv.subsample_rate == 1.0) & (csv.task == "cb") & (csv.metric == "f1")]
+    assert ours["mean"].iloc[0] == pytest.approx(np.mean([value("cb", "f1", 1.0, s, None) for s in SEEDS]))
+    assert ours["n"].iloc[0] == 2  # the random-init cells (pretraining_check grid) are not in Table A
+    sam = csv[(csv.method == "sam (ρ=0.15)") & (csv.subsample_rate == 0.05) & (csv.task == "cb") & (csv.metric == "f1")]
+    assert sam["delta"].iloc[0] == pytest.approx(GAIN[0.15]) and sam["p_improve"].iloc[0] == 1.0
+    assert sam["delta_lo"].iloc[0] == sam["delta_hi"].iloc[0] == pytest.approx(GAIN[0.15])  # both seeds gain 3
+    tex = (tmp_path / "build" / "tables" / "sambench_rates.tex").read_text()
+    assert "\\toprule" in tex and "\\bottomrule" in tex and "\\caption{sam-bench Table A" in tex
+    md = (tmp_path / "build" / "tables" / "bahri2022_table1.md").read_text()
+    assert "0 of 96 cells" in md and "| paper" in md
 
 
 def test_build_report_with_curves_from_frames(docs, frames, ref, tmp_path):
@@ -402,7 +416,8 @@ def test_build_report_with_curves_from_frames(docs, frames, ref, tmp_path):
     curves = aggregate.collect_curves(write_results(tmp_path, docs))
     out = pdf.build_report({"rows": rows_df, "cells": cells_df, "curves": curves}, tmp_path / "b2", "t", {},
                            reference_df=ref, rates=[1.0])
-    assert count_pdf_pages(out) == 1 + 1 + 1 + 1 + 1 + 1
+    manifest = json.loads((tmp_path / "b2" / "manifest.json").read_text())
+    assert count_pdf_pages(out) == manifest["n_pages"] and manifest["pages"][-1] == "Evaluation curves"
     assert (tmp_path / "b2" / "figures" / "training_curves.png").stat().st_size > 0
 
 
@@ -428,15 +443,14 @@ def test_checkpoint_initialised_cells_are_pretrained_cells(frames, ref):
 
 
 def test_report_of_random_init_cells_only(frames, ref, tmp_path):
-    """A run with no pretrained cells (real data offline, no public weights) reports its random-init
-    cells in Table 1 and Figure 1, and says so."""
+    """A run with only random-init cells (the pretraining_check grid) still gets its report: no
+    target selects those cells, and every target says what it is missing."""
     rows_df, cells_df = frames
     rows, cells = rows_df[rows_df["init"] == "random"], cells_df[cells_df["init"] == "random"]
-    pdf.build_report({"rows": rows, "cells": cells}, tmp_path / "b", "t", {}, reference_df=ref, rates=[1.0])
-    table = pd.read_csv(tmp_path / "b" / "tables" / "bahri_table1_rate100.csv")
-    ours = table[(table.source == "ours") & (table.method == "adafactor")].iloc[0]
-    assert ours["CB F1 mean"] == pytest.approx(np.mean([value("cb", "f1", 1.0, s, None, "random") for s in SEEDS]))
-    assert "starts from random weights" in (tmp_path / "b" / "tables" / "bahri_table1_rate100.md").read_text()
+    pdf.build_report({"rows": rows, "cells": cells}, tmp_path / "b", "t", {}, reference_df=ref, rates=[1.0], pdf=False)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert all(e["filled"] == 0 for e in manifest["targets"])
+
 
 # ------------------------------------------------------------------------ FSAM Table 1 (encoders)
 ENC_MODEL = "all-minilm-l6-v2"
@@ -468,7 +482,7 @@ def encoder_rows_df(model=ENC_MODEL, init=ENC_MODEL):
              "hparam_value": None, "subsample_rate": 1.0, "task": t, "metric": m,
              "value": enc_value(t, m, seed, method), "split": "dev", "seed": seed, "step": 10,
              "cell_id": f"enc-{init}-{method}-s{seed}", "base_optimizer": "adamw", "init": init, "subsample_seed": 0,
-             "source": "synthetic"}
+             "source": "synthetic", "grid": "encoder"}
             for method, rho in ENC_VARIANTS for seed in ENC_SEEDS for t, ms in ENC_TASKS.items() for m in ms]
     return aggregate.normalize_rows(pd.DataFrame(rows))
 
@@ -593,24 +607,19 @@ def test_fsam_table1_ignores_t5_rows(frames, ref):
     assert "t5.1.1-tiny" not in set(tables.bahri_table1(encoder_rows_df(), ref).index.get_level_values("model"))
 
 
-def test_build_report_adds_fsam_table_for_encoder_rows(frames, ref, tmp_path):
+def test_build_report_adds_encoder_table_for_encoder_rows(frames, ref, tmp_path):
     rows_df, cells_df = frames
     mixed = aggregate.normalize_rows(pd.concat([rows_df, encoder_rows_df()], ignore_index=True))
-    out = pdf.build_report((mixed, cells_df), tmp_path / "b3", "t", {}, reference_df=ref, rates=[1.0])
+    pdf.build_report((mixed, cells_df), tmp_path / "b3", "t", {}, reference_df=ref, rates=[1.0], pdf=False)
     manifest = json.loads((tmp_path / "b3" / "manifest.json").read_text())
-    for name in ("tables/fsam_table1_rate100.csv", "tables/fsam_table1_rate100.md"):
-        assert (tmp_path / "b3" / name).stat().st_size > 0 and name in manifest["files"]
-    fsam_pages = [p for p in manifest["pages"] if p.startswith("Zhong et al. (FSAM) Table 1 layout")]
-    assert len(fsam_pages) >= 1
-    # title + Bahri table + FSAM table page(s) + pretraining + cost + Figure 1
-    assert count_pdf_pages(out) == manifest["n_pages"] == 1 + 1 + len(fsam_pages) + 1 + 1 + 1
-    csv = pd.read_csv(tmp_path / "b3" / "tables" / "fsam_table1_rate100.csv")
-    row = csv[(csv.source == "paper") & (csv.model == "bert-large") & (csv.method == "adam")].iloc[0]
-    assert row["CoLA MCC mean"] == 62.8 and row["CoLA MCC n"] == 5
-    ours = csv[(csv.source == "ours") & (csv.method == "adamw")].iloc[0]
-    rte = [enc_value("glue_rte", "accuracy", s, "adamw") for s in ENC_SEEDS]
-    assert ours["RTE Acc mean"] == pytest.approx(np.mean(rte))
-    # the encoders start from their checkpoints, yet they are not T5 runs: Bahri's layout leaves them out
-    bahri = pd.read_csv(tmp_path / "b3" / "tables" / "bahri_table1_rate100.csv")
-    assert ENC_MODEL not in set(bahri["model"]) and MODEL in set(bahri["model"])
-
+    entry = {e["key"]: e for e in manifest["targets"]}
+    assert entry["sambench_encoders"]["experiment_cells"] == len(ENC_VARIANTS) * len(ENC_SEEDS)
+    csv = pd.read_csv(tmp_path / "b3" / "tables" / "sambench_encoders.csv")
+    ours = csv[(csv.method == "adamw") & (csv.task == "rte")].iloc[0]  # glue_rte reports as the papers' "rte"
+    assert ours["mean"] == pytest.approx(np.mean([enc_value("glue_rte", "accuracy", s, "adamw") for s in ENC_SEEDS]))
+    fsam = csv[(csv.method == "fsam (ρ=0.01)") & (csv.task == "cola")].iloc[0]
+    diffs = [enc_value("cola", "mcc", s, "fsam") - enc_value("cola", "mcc", s, "adamw") for s in ENC_SEEDS]
+    assert fsam["delta"] == pytest.approx(np.mean(diffs)) and fsam["n_pairs"] == 2
+    # the encoder cells are not in the T5 table
+    rates = pd.read_csv(tmp_path / "b3" / "tables" / "sambench_rates.csv")
+    assert ENC_MODEL not in set(rates["model"]) and MODEL in set(rates["model"])

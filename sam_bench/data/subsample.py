@@ -79,7 +79,7 @@ def dataset_fingerprint(records) -> str:
 
 # ------------------------------------------------------------- the pinned ladder
 #: the subsample rates pinned in data_manifests/ (nested: each list contains the previous ones)
-LADDER = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
+LADDER = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # 0.3-0.9 added for FSAM Figure 2
 
 
 def nested_levels(n: int, seed: int, ladder=LADDER) -> np.ndarray:

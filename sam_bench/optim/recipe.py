@@ -90,8 +90,9 @@ def _make(name, **fixed):
 
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in [
-    Variant("sam", {"rho": (0.15, _RHO), **_COMMON}, _make("sam"), "b/4",
-            "SAM (Foret et al. 2021) with Bahri et al.'s efficient ascent (a = b/4) and m-sharpness"),
+    Variant("sam", {"rho": (0.15, _RHO), **_COMMON}, _make("sam"),
+            summary="SAM (Foret et al. 2021; a = b by default), with Bahri et al.'s efficient ascent a < b "
+                    "(their a = b/4 is written explicitly, e.g. sam(a=32) at b = 128) and m-sharpness"),
     Variant("asam", {"rho": (0.5, _RHO), "eta": (0.01, number(0)), **_COMMON}, _make("asam", shape="adaptive"),
             summary="ASAM (Kwon et al. 2021): ε = ρ T²g/‖Tg‖, T = |w| + η"),
     Variant("fsam", {"rho": (0.01, _RHO), **_FISHER, **_COMMON}, _make("fsam", fisher=True),
@@ -115,8 +116,8 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in [
 
 
 def ascent_size(variant: str, args: dict, batch_size: int) -> int:
-    """a: given, else b/4 for `sam` (Bahri et al.'s Algorithm 1) and b for the other variants
-    (their papers take the ascent on the whole batch)."""
+    """a: given, else the variant's default: b for every variant (Foret et al.'s SAM and the other
+    papers take the ascent on the whole batch; Bahri et al.'s a = b/4 is written explicitly)."""
     if args.get("a") is not None:
         return args["a"]
     if VARIANTS[variant].ascent_default == "b/4":
@@ -184,6 +185,20 @@ class Recipe:
 
         base = call(self.base, self.base_args)
         return f"{call(self.variant, self.variant_args)} + {base}" if self.variant else base
+
+    def identity(self, batch_size: int) -> dict:
+        """The experiment identity this recipe fixes, resolved at batch size b (defaults filled in):
+        base, a, m, s, fi and beta1 (None where the recipe has no such setting). Reports select
+        cells by these, never by parsing the method string."""
+        base_args = base_lib.get_base(self.base).resolve(self.base_args)
+        beta1 = base_args.get("b1", base_args.get("momentum"))  # Adafactor calls β₁ momentum
+        out = {"base_optimizer": self.base, "a": None, "m": None, "s": None, "fi": None,
+               "beta1": None if beta1 is None else float(beta1)}
+        if self.variant in VARIANTS:
+            args = VARIANTS[self.variant].resolve(self.variant_args)
+            out.update(a=ascent_size(self.variant, args, batch_size), m=int(args["m"]),
+                       s=float(args["s"]) if "s" in args else None, fi=int(args["fi"]) if "fi" in args else None)
+        return out
 
     def validate(self, batch_size: int | None = None, accumulation_steps: int | None = None) -> "Recipe":
         if self.base in VARIANTS and self.variant in base_lib.BASE_OPTIMIZERS:

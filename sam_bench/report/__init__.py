@@ -3,6 +3,9 @@
     rows_df, cells_df = collect_results("results/cells")
     write_summary(rows_df, cells_df, "results")
     build_report("results", "reports/build", title="sam-bench", meta={"git_commit": "..."})
+
+Every published table and figure is a target (``targets/``): ``compute(get_target(key), rows_df,
+load_reference())`` gives its numbers; ``build_report`` renders them all (docs/targets.md).
 """
 
 from .aggregate import (ResultFileError, collect_curves, collect_results, read_summary,  # noqa: F401
@@ -10,6 +13,7 @@ from .aggregate import (ResultFileError, collect_curves, collect_results, read_s
 from .figures import bahri_figure1, training_curves  # noqa: F401
 from .pdf import build_report  # noqa: F401
 from .reference import load_reference, reference_tables  # noqa: F401
+from .targets import PAPER_TARGETS, TARGETS, compute, get_target  # noqa: F401
 from .tables import (bahri_table1, benchmark_score, cost_table, fsam_table1, pretraining_check,  # noqa: F401
                      to_csv, to_markdown)
 
@@ -18,4 +22,5 @@ __all__ = [
     "load_reference", "reference_tables",
     "bahri_table1", "fsam_table1", "pretraining_check", "cost_table", "benchmark_score", "to_markdown", "to_csv",
     "bahri_figure1", "training_curves", "build_report",
+    "TARGETS", "PAPER_TARGETS", "get_target", "compute",
 ]

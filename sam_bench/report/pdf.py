@@ -13,15 +13,16 @@ import textwrap
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from .aggregate import atomic_write_text, atomic_write_via, read_summary
-from .figures import bahri_figure1, pct_label, training_curves
-from .tables import (bahri_table1, cost_table, display_frame, encoder_rows, fsam_table1, pretraining_check, to_csv,
-                     to_markdown)
+from .checks import cost_table, pretraining_check
+from .figures import pct_label, training_curves
+from .formatting import display_frame, to_csv, to_markdown
+from .publish import publish_targets
+from .tables import encoder_rows
 
 __all__ = ["build_report", "table_pages", "rate_slug", "PAGE_SIZE"]
 
@@ -241,30 +242,23 @@ def _write_table(table: pd.DataFrame, stem: Path, digits: int, files: list[Path]
     return title, table_pages(disp, title, notes, fixed=min(3, disp.shape[1]))
 
 
-def _rates_with_encoder_rows(rows: pd.DataFrame, rates: list[float]) -> list[float]:
-    """The report's rates at which BERT-family encoders have results (each gets an FSAM table)."""
-    enc = encoder_rows(rows) if len(rows) else rows
-    enc_rates = enc["subsample_rate"].dropna().astype("float64").to_numpy()
-    return [r for r in rates if np.isclose(enc_rates, float(r)).any()]
-
-
 def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, meta: Mapping[str, Any] | None = None, *,
                  reference_df: pd.DataFrame | None = None, rates: list[float] | None = None,
-                 digits: int = 1) -> Path:
+                 digits: int = 1, pdf: bool = True) -> Path:
     """Write the full report into ``out_dir`` and return the path of ``report.pdf``.
 
     ``summary_dir_or_frames``: a folder written by :func:`aggregate.write_summary`, a tuple
     ``(rows_df, cells_df[, curves_df])`` or a dict with keys ``rows``, ``cells`` (and ``curves``).
     ``meta``: free-form strings for the title page; ``experiment``, ``date`` and ``git_commit`` are
-    recognised, everything else is listed as is.  ``rates``: the training-data rates that get a
-    Table-1-shaped table (default: every rate present, largest first).
+    recognised, everything else is listed as is.  ``rates`` is kept for callers; the layouts come
+    from the targets.
 
-    Writes ``tables/bahri_table1_rate<pct>.{csv,md}``, ``tables/fsam_table1_rate<pct>.{csv,md}`` (only
-    at rates with BERT-family encoder results), ``tables/pretraining_check.{csv,md}``,
-    ``tables/cost_table.{csv,md}``, ``figures/bahri_figure1.{pdf,png}`` (and
-    ``figures/training_curves.*`` when curves are given), ``manifest.json`` (files and page titles)
-    and ``report.pdf``: title page, the Table-1-shaped table(s) (split across pages if wide), the
-    FSAM-Table-1-shaped table(s), the pretraining check, the cost table, Figure 1 (and the curves).
+    Writes, for every target of ``targets.TARGETS`` (the 25 published tables and figures in paper
+    order, and sam-bench's own): ``tables/<key>.{csv,md,tex}`` (CSV: one row per slot, full
+    precision), ``figures/<key>.{pdf,png}`` for figures; ``tables/pretraining_check.*``,
+    ``tables/cost_table.*``, ``figures/training_curves.*`` (when curves are given); ``manifest.json``
+    (files, page titles, and per target its filled / expected cells and what is missing) and
+    ``report.pdf``. ``pdf=False``: tables and manifest only (no drawing), returns the manifest path.
     """
     rows, cells, curves = _frames(summary_dir_or_frames)
     meta = dict(meta or {})
@@ -280,43 +274,35 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
     files: list[Path] = []
     sections: list[tuple[str, list[Figure]]] = []
 
-    # the Bahri layouts are about T5; encoders (FSAM's models) get the FSAM layout
-    encoders = encoder_rows(rows) if len(rows) else rows
-    t5 = rows.drop(encoders.index)
-    bahri_rates = [r for r in rates if np.isclose(t5["subsample_rate"].astype("float64"), r).any()] \
-        if len(encoders) else rates
-    # Table 1 and Figure 1 are about fine-tuning pretrained weights; a run whose cells all start from
-    # random weights (e.g. real data offline, without public checkpoints) shows those, and says so
-    init = "random" if len(t5) and "init" in t5.columns and t5["init"].eq("random").all() else "pretrained"
-    for rate in bahri_rates:
-        t1 = bahri_table1(t5, reference_df, subsample_rate=rate, init=init)
-        if init == "random":
-            t1.attrs["notes"] = [*t1.attrs.get("notes", []), "Ours: every cell of this run starts from random "
-                                 "weights (no pretrained cells), so these rows do too; the paper fine-tunes "
-                                 "pretrained T5.1.1."]
-        sections.append(_write_table(t1, out / "tables" / f"bahri_table1_rate{rate_slug(rate)}", digits, files))
-    fsam_rates = _rates_with_encoder_rows(rows, rates)
-    for rate in fsam_rates:
-        fsam = fsam_table1(rows, reference_df, subsample_rate=rate)
-        sections.append(_write_table(fsam, out / "tables" / f"fsam_table1_rate{rate_slug(rate)}", digits, files))
-
+    # every published table and figure (targets/), in paper order; our own CPU runs' targets first when present
+    target_sections, entries, target_files = publish_targets(rows, curves, reference_df, out, table_pages,
+                                                             digits=digits, figures=pdf)
+    files += target_files
+    own = [i for i, e in enumerate(entries) if e["paper"] == "sam-bench"]
+    order = [i for i in own if entries[i]["filled"]] + [i for i, e in enumerate(entries) if e["paper"] != "sam-bench"]
+    sections += [target_sections[i] for i in order]
+    t5 = rows.drop(encoder_rows(rows).index) if len(rows) else rows
     for name, tab in (("pretraining_check", pretraining_check(t5)), ("cost_table", cost_table(cells))):
         sections.append(_write_table(tab, out / "tables" / name, digits, files))
-
-    fig1 = bahri_figure1(t5, reference_df, init=init)
-    files += _save_fig(fig1, out / "figures" / "bahri_figure1")
-    sections.append(("Figure 1 layout: score vs training-data rate", [fig1]))
-    if curves is not None and len(curves):
+    init = "random" if len(t5) and "init" in t5.columns and t5["init"].eq("random").all() else "pretrained"
+    if pdf and curves is not None and len(curves):
         figc = training_curves(curves, init=init)
         files += _save_fig(figc, out / "figures" / "training_curves")
         sections.append(("Evaluation curves", [figc]))
+    manifest_targets = {"targets": entries, "n_targets": len(entries),
+                        "n_paper_targets": sum(e["paper"] != "sam-bench" for e in entries)}
+    if not pdf:
+        atomic_write_text(out / "manifest.json", json.dumps(
+            {"title": title, "n_cells": int(len(cells)), "n_rows": int(len(rows)), **manifest_targets,
+             "files": sorted(str(p.relative_to(out)) for p in files)}, indent=2, ensure_ascii=False) + "\n")
+        return out / "manifest.json"
 
     # page numbers for the contents list (title page = 1)
     contents, page = [], 2
     for name, figs in sections:
         contents.append(f"{page}{'–' + str(page + len(figs) - 1) if len(figs) > 1 else ''}: {name}")
         page += len(figs)
-    papers = "Bahri et al. 2022 tables" + (" and Zhong et al. 2022 (FSAM) Tables 1 and 3" if fsam_rates else "")
+    papers = "Bahri et al. 2022, Zhong et al. 2022 (FSAM) and the Functional-SAM comparison"
     title_fig = _title_page(title, meta, rows, cells, contents, papers)
     page_titles = ["Title page"] + [name for name, figs in sections for _ in figs]
 
@@ -333,6 +319,6 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
     pdf_path = atomic_write_via(out / "report.pdf", write_pdf)
     manifest = {"title": title, "meta": {k: str(v) for k, v in meta.items()}, "n_pages": len(page_titles),
                 "pages": page_titles, "files": sorted(str(p.relative_to(out)) for p in files + [pdf_path]),
-                "rates": rates, "n_cells": int(len(cells)), "n_rows": int(len(rows))}
+                "rates": rates, "n_cells": int(len(cells)), "n_rows": int(len(rows)), **manifest_targets}
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return pdf_path

@@ -10,6 +10,8 @@ Checked against every printed average in ../shared/papers/tables (see
   STS-B (Pearson/Spearman mean), QQP (F1/accuracy mean), MNLI-m, MNLI-mm, QNLI, RTE: MNLI's
   matched and mismatched accuracies are SEPARATE entries. WNLI is not part of it.
 * TyDiQA average (Bahri Tables 3, 8): F1 and EM each averaged over the 9 languages.
+* FSAM "AVG." (Zhong et al. Tables 1, 2, 3, 9): the plain mean of every metric cell of the row
+  (MRPC accuracy and F1 count as two cells); Table 4's is over CoLA, MRPC, STS-B and RTE.
 
 ``scores`` maps a task to its metrics, keyed by registry name or by the papers' task key
 (the GLUE RTE task is ``glue_rte`` in the registry and ``rte`` in the papers' GLUE table).
@@ -22,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 
 __all__ = ["SUPERGLUE_TASKS", "GLUE_TASKS", "TYDIQA_LANGUAGES", "task_score", "benchmark_average",
-           "superglue_score", "glue_score", "tydiqa_average"]
+           "superglue_score", "glue_score", "tydiqa_average", "fsam_average", "FSAM_AVG_CELLS"]
 
 SUPERGLUE_TASKS = ("boolq", "cb", "copa", "multirc", "record", "rte", "wic", "wsc")
 GLUE_TASKS = ("cola", "sst2", "mrpc", "stsb", "qqp", "mnli_m", "mnli_mm", "qnli", "rte")
@@ -70,6 +72,26 @@ def tydiqa_average(scores: Mapping[str, Mapping[str, float]]) -> dict[str, float
     return {m: float(np.mean([s[m] for s in per_lang])) for m in ("f1", "em")}
 
 
+#: FSAM's AVG cells per table layout: GLUE+SuperGLUE (Tables 1, 3), GLUE only (Tables 4, 9), BART (Table 2)
+FSAM_AVG_CELLS = {
+    "nlu": (("cola", "mcc"), ("mrpc", "accuracy"), ("mrpc", "f1"), ("stsb", "pearson"), ("stsb", "spearman"),
+            ("rte", "accuracy"), ("cb", "accuracy"), ("boolq", "accuracy"), ("wsc", "accuracy"), ("wic", "accuracy")),
+    "glue4": (("cola", "mcc"), ("mrpc", "accuracy"), ("mrpc", "f1"), ("stsb", "pearson"), ("stsb", "spearman"),
+              ("rte", "accuracy")),
+    "generation": (("xsum", "rouge1"), ("xsum", "rouge2"), ("xsum", "rougeL"), ("conll2014", "precision"),
+                   ("conll2014", "recall"), ("conll2014", "f0.5")),
+}
+
+
+def fsam_average(scores: Mapping[str, Mapping[str, float]], layout: str = "nlu") -> float:
+    """FSAM's AVG.: the plain mean of the layout's metric cells (see FSAM_AVG_CELLS)."""
+    cells = FSAM_AVG_CELLS[layout]
+    missing = [f"{t}/{m}" for t, m in cells if m not in scores.get(t, {})]
+    if missing:
+        raise KeyError(f"FSAM AVG ({layout}): missing {missing}")
+    return float(np.mean([scores[t][m] for t, m in cells]))
+
+
 def benchmark_average(benchmark: str, scores: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """{"score": ...} for superglue/glue, {"f1": ..., "em": ...} for tydiqa (papers' task keys
     superglue_avg, glue_avg, tydiqa_avg)."""
@@ -79,4 +101,7 @@ def benchmark_average(benchmark: str, scores: Mapping[str, Mapping[str, float]])
         return {"score": glue_score(scores)}
     if benchmark in ("tydiqa", "tydiqa_avg"):
         return tydiqa_average(scores)
-    raise ValueError(f"no benchmark average for {benchmark!r}; valid: superglue, glue, tydiqa")
+    if benchmark.startswith("fsam_"):
+        return {"score": fsam_average(scores, benchmark[len("fsam_"):])}
+    raise ValueError(f"no benchmark average for {benchmark!r}; valid: superglue, glue, tydiqa, "
+                     f"{', '.join('fsam_' + k for k in FSAM_AVG_CELLS)}")

@@ -116,13 +116,16 @@ def result_rows(cell: dict, best: dict, chance: dict | None = None) -> list[dict
             "base_optimizer": cell["base_optimizer"], "init": cell["init"],
             "subsample_seed": cell["subsample_seed"], "source": cell["source"], "mixture": cell["task"],
             "chance": chance.get((task, metric)),
+            # the experiment identity reports select by (grid, a, m, s, fi, ...; see config.cell_identity)
+            **{k: v for k, v in cell.get("identity", {}).items() if k not in ("base_optimizer", "rho")},
         })
     return rows
 
 
 def _check_cell_file(out_dir: Path, cell: dict) -> None:
     path = out_dir / "cell.json"
-    if path.exists() and read_json(path) != cell:
+    same = lambda c: {k: v for k, v in c.items() if k != "identity"}  # noqa: E731 (identity is derived, not computed on)
+    if path.exists() and same(read_json(path)) != same(cell):
         raise ConfigError(f"{path} describes a different cell than {cell['cell_id']}; refusing to overwrite it")
     write_json_atomic(path, cell)
 

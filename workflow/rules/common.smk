@@ -19,6 +19,8 @@ RESULTS = CONFIG["results_dir"]
 SYNTHETIC_ROOT = synthetic_root(CONFIG)
 PRETRAIN_ID = pretrain_id(CONFIG)
 CELLS = {cell["cell_id"]: cell for cell in expand_cells(CONFIG)}
+from sam_bench.report.targets import TARGETS, warn_unlike  # noqa: E402  (methods of one target: like for like)
+warn_unlike(CONFIG["experiment"], CELLS.values(), TARGETS)
 SUMMARY = f"{RESULTS}/summary/{CONFIG['experiment']}"
 REPORT = f"{CONFIG['report_dir']}/report.pdf"
 JAX_CACHE = f"{RESULTS}/.jax_cache"
