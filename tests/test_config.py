@@ -18,10 +18,13 @@ def default_config() -> dict:
 def test_default_config_expands_to_the_documented_grid():
     cells = expand_cells(validate_config(default_config()))
     main = [c for c in cells if c["init"] == "pretrained"]
-    # 3 rates × (baseline + SAM at 2 ρ) × 2 seeds, plus the random-init check at 2 seeds
-    assert len(main) == 18 and len(cells) == 20
-    assert {c["rho"] for c in main if c["method"] == "sam"} == {0.05, 0.15}
-    assert all(c["rho"] is None for c in cells if c["method"] == "adafactor")
+    encoder = [c for c in cells if c["model"] == "all-minilm-l6-v2"]
+    # T5: 2 rates × (baseline + SAM at one ρ) × 3 seeds; MiniLM on real SST-2: 3 methods × 3 seeds
+    assert len(main) == 12 and len(encoder) == 9 and len(cells) == 21
+    assert {c["rho"] for c in main if c["method"] == "sam"} == {0.05}
+    assert all(c["rho"] is None for c in cells if c["method"] in ("adafactor", "adamw"))
+    assert {c["source"] for c in encoder} == {"local"} and {c["source"] for c in main} == {"synthetic"}
+    assert {c["method"] for c in encoder} == {"adamw", "sam", "fsam"}
     assert len({c["cell_id"] for c in cells}) == len(cells)
 
 
@@ -30,7 +33,7 @@ def test_cell_ids_are_stable_and_change_with_any_setting():
     ids = [c["cell_id"] for c in expand_cells(config)]
     assert ids == [c["cell_id"] for c in expand_cells(validate_config(default_config()))]
     changed = default_config()
-    changed["finetune"]["steps"] += 1
+    changed["finetune"]["max_input_length"] += 1  # a setting no grid overrides
     assert not set(ids) & {c["cell_id"] for c in expand_cells(validate_config(changed))}
 
 
