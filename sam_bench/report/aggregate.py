@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
+
+from sam_bench.io import atomic_write
 
 __all__ = [
     "PAPER_COLUMNS", "RUN_COLUMNS", "AXIS_COLUMNS", "ROW_COLUMNS",
@@ -261,39 +262,17 @@ def collect_curves(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd
 
 # -------------------------------------------------------------------------------- writing
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then ``os.replace`` it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` beside ``path`` then rename it into place (:func:`sam_bench.io.atomic_write`)."""
+    return atomic_write(path, data)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    return atomic_write(path, text)
 
 
 def atomic_write_via(path: str | os.PathLike, writer) -> Path:
     """Call ``writer(tmp_path)`` then move the temporary file into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, writer)
 
 
 def write_summary(rows_df: pd.DataFrame, cells_df: pd.DataFrame, out_dir: str | os.PathLike) -> dict[str, Path]:
