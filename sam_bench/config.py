@@ -65,6 +65,10 @@ def _registry_problems(config: dict) -> list[str]:
     from sam_bench.tasks import MIXTURES, TASKS
 
     problems = []
+    names = [grid["name"] for grid in config["grids"]]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"grids: the name {name!r} is used by grids {[i for i, n in enumerate(names) if n == name]}; "
+                        f"each grid needs its own name")
     seq2seq = {name for name, c in MODEL_CONFIGS.items() if model_family(c) == "t5"}
     if config["pretrain"]["model"] not in seq2seq:
         problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {sorted(seq2seq)}")
@@ -204,18 +208,59 @@ def pretrain_id(config: dict) -> str:
     return f"{config['pretrain']['model']}-{short_hash(spec)}"
 
 
+def init_path(init: str, config: dict) -> Path | None:
+    """The file or folder an `init` reads (None for 'pretrained' and 'random')."""
+    from sam_bench.models.checkpoints import NAMED_CHECKPOINTS, resolve_named_checkpoint
+
+    if init in ("pretrained", "random"):
+        return None
+    path = init.split(":", 1)[1] if init.split(":", 1)[0] in ("hf", "t5x", "sam-bench") else init
+    if path in NAMED_CHECKPOINTS:
+        return resolve_named_checkpoint(path, config.get("checkpoint_root"))
+    return Path(path).expanduser()
+
+
+def _data_files(task_name: str, config: dict) -> dict[str, Path]:
+    """The official files a local-source cell of `task_name` reads, by task and split."""
+    from sam_bench.data.preflight import cell_splits
+    from sam_bench.tasks import get_task, task_names
+
+    if config["data"]["source"] != "local":  # synthetic: named by its seed; tfds: by its versioned name
+        return {}
+    root, files = Path(config["data"]["root"]), {}
+    for name in task_names(task_name):
+        task = get_task(name)
+        for split in cell_splits(task):
+            if not task.missing_files(root, split):
+                files[f"{name}/{split}"] = task.path(root, split)
+    return files
+
+
 def expand_cells(config: dict) -> list[dict]:
-    """Every cell of every grid, in a stable order; ρ applies to sharpness-aware recipes only."""
+    """Every cell of every grid, in a stable order; ρ applies to sharpness-aware recipes only.
+
+    A cell that reads a checkpoint or local data files carries their content fingerprints
+    (`init_fingerprint`, `data_fingerprint`), so replacing the files makes a new cell."""
+    from sam_bench.fingerprint import Fingerprints
     from sam_bench.optim import parse_recipe
 
     cells, seen = [], set()
+    fingerprints = Fingerprints()
+    recipes, inits, data = {}, {}, {}
     for grid in config["grids"]:
         axes = itertools.product(grid["model"], grid["init"], grid["task"], grid["subsample_rate"],
                                  grid["subsample_seed"], grid["optimizer"], grid["seed"])
         for model, init, task, rate, sub_seed, spec, seed in axes:
-            recipe = parse_recipe(spec)
+            recipe = recipes[spec] if spec in recipes else recipes.setdefault(spec, parse_recipe(spec))
             rhos = grid.get("rho", [None]) if recipe.variant else [None]  # no ρ axis: the recipe's own ρ
             init = model if init == "checkpoint" else init  # each model's own named checkpoint
+            if init not in inits:
+                path = init_path(init, config)
+                inits[init] = {} if path is None else {"init_fingerprint": fingerprints.of(path)}
+            if task not in data:
+                files = _data_files(task, config)
+                data[task] = {"data_fingerprint": short_hash({k: fingerprints.of(p) for k, p in files.items()}, 16)
+                              } if files else {}
             for rho in rhos:
                 r = recipe.with_rho(rho) if rho is not None else recipe
                 cell = {
@@ -230,12 +275,14 @@ def expand_cells(config: dict) -> list[dict]:
                     "seed": seed, "finetune": {**config["finetune"], **grid.get("finetune", {})},
                     "results_dir": config["results_dir"],
                     **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
+                    **inits[init], **data[task],
                 }
                 cell["cell_id"] = cell_id(cell)
                 if cell["cell_id"] in seen:  # the same cell named by two grids runs once
                     continue
                 seen.add(cell["cell_id"])
                 cells.append(cell)
+    fingerprints.save()
     return cells
 
 

@@ -6,7 +6,7 @@ into a :class:`CellTraining`; ``run_cell`` only sees this record.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sam_bench.data.sources import make_source
@@ -30,6 +30,8 @@ class CellTraining:
     mixture: Any  # MixtureTrainingData: the subsample's provenance
     objective: Objective
     evaluate: Callable[[Any], dict]  # params -> {(task, metric): value}
+    # {(task, metric): the best score of one constant prediction}: the plateau a degenerate run never leaves
+    chance: dict = field(default_factory=dict)
 
 
 def cell_source(cell: dict):

@@ -22,6 +22,7 @@ from sam_bench.models.losses import (
 from sam_bench.optim.objective import Objective
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 from sam_bench.train.cell_data import CellTraining, TaskData, cell_source
+from sam_bench.train.health import chance_scores
 
 
 def head_size(task) -> int:
@@ -86,7 +87,17 @@ def prepare(cell: dict, graphdef, tokenizer) -> CellTraining:
     objective = encoder_objective(graphdef, kind)
     predict = jax.jit(lambda p, batch: predictions(objective.logits_fn(p, batch, None), batch, kind))
     return CellTraining(train=train, validation=validation, mixture=mixture, objective=objective,
-                        evaluate=lambda params: evaluate(predict, params, validation, ft["eval_batch_size"]))
+                        evaluate=lambda params: evaluate(predict, params, validation, ft["eval_batch_size"]),
+                        chance=chance(validation, kind, head_size(task)))
+
+
+def chance(validation: list[TaskData], kind: str, outputs: int) -> dict:
+    """What a constant head scores: each class (the majority class wins), any constant for
+    regression (correlation 0), always the first or second choice."""
+    candidates = range(outputs) if kind == "classification" else [0.0] if kind == "regression" else [0, 1]
+    return {(data.name, metric): value for data in validation
+            for metric, value in chance_scores(lambda out, d=data: d.task.score_encoder(d.examples, out),
+                                               len(data.examples), candidates).items()}
 
 
 def evaluate(predict, params, validation: list[TaskData], batch_size: int) -> dict:

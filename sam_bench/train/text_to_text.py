@@ -2,6 +2,8 @@
 cross-entropy, and scoring by greedy decoding."""
 from __future__ import annotations
 
+from collections import Counter
+
 import jax
 import numpy as np
 
@@ -10,6 +12,7 @@ from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.models import greedy_decode
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 from sam_bench.train.cell_data import CellTraining, TaskData, cell_source
+from sam_bench.train.health import chance_scores
 from sam_bench.train.step import make_loss_fn
 
 
@@ -20,13 +23,27 @@ def prepare(cell: dict, graphdef, vocab: Vocabulary) -> CellTraining:
     lengths = (ft["max_input_length"], ft["max_target_length"])
     source = cell_source(cell)
     mixture = load_training_pairs(cell["task"], source, cell["subsample_rate"], cell["subsample_seed"])
+    eval_sets = load_eval_sets(cell["task"], source)
     validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
-                  for name, (examples, pairs) in load_eval_sets(cell["task"], source).items()]
+                  for name, (examples, pairs) in eval_sets.items()]
     decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
     return CellTraining(
         train=tokenize(mixture.pairs, vocab, *lengths), validation=validation, mixture=mixture,
         objective=make_loss_fn(graphdef),
-        evaluate=lambda params: evaluate(decode, params, validation, vocab, ft["eval_batch_size"]))
+        evaluate=lambda params: evaluate(decode, params, validation, vocab, ft["eval_batch_size"]),
+        chance=chance(eval_sets))
+
+
+def chance(eval_sets: dict) -> dict:
+    """What a model that always emits one string scores: the empty string or one of the 16
+    most common targets (the majority label of a classification task)."""
+    scores = {}
+    for name, (examples, pairs) in eval_sets.items():
+        targets = [""] + [t for t, _ in Counter(p["targets"] for p in pairs).most_common(16)]
+        task = get_task(name)
+        for metric, value in chance_scores(lambda out: task.score(examples, out), len(examples), targets).items():
+            scores[(name, metric)] = value
+    return scores
 
 
 def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int) -> dict:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 
+from sam_bench.cell_table import write_cell_table
 from sam_bench.config import expand_cells, pretrain_id, synthetic_root, uses_pretraining, validate_config
 from sam_bench.errors import ConfigError
 
@@ -19,12 +20,14 @@ RESULTS = CONFIG["results_dir"]
 SYNTHETIC_ROOT = synthetic_root(CONFIG)
 PRETRAIN_ID = pretrain_id(CONFIG)
 CELLS = {cell["cell_id"]: cell for cell in expand_cells(CONFIG)}
+# the rules read the cells from this file (named by its content); see sam_bench/cell_table.py
+CELL_TABLE = str(write_cell_table(list(CELLS.values()), f"{RESULTS}/cell_tables"))
 SUMMARY = f"{RESULTS}/summary/{CONFIG['experiment']}"
 REPORT = f"{CONFIG['report_dir']}/report.pdf"
 JAX_CACHE = f"{RESULTS}/.jax_cache"
 
 wildcard_constraints:
-    cell="|".join(map(lambda c: c.replace(".", r"\."), CELLS)),
+    cell=r"[^/]+",  # a cell id is one folder name; which ids exist is the cell table's business
 
 
 def cell_inputs(cell):

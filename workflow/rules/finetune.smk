@@ -11,6 +11,9 @@ rule finetune:
         f"{RESULTS}/cells/{{cell}}/result.json",
     threads: CONFIG.get("threads_per_cell", 1)
     params:
-        cell=lambda wildcards: json.dumps(CELLS[wildcards.cell]),
+        table=CELL_TABLE,
+        cache=JAX_CACHE,
     shell:
-        "sam-bench run-cell --cell {params.cell:q} --threads {threads} --compilation-cache {JAX_CACHE}"
+        # every path quoted: a results_dir with a space or a `;` is a path, never a command
+        "sam-bench run-cell --cell-table {params.table:q} --cell-id {wildcards.cell:q} --threads {threads}"
+        " --compilation-cache {params.cache:q}"
