@@ -202,6 +202,9 @@ def normalize_cells(df: pd.DataFrame) -> pd.DataFrame:
 def collect_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read result files (or folders of them) into ``(rows_df, cells_df)``.
 
+    Every row and cell carries the run's health: ``status`` ("ok" | "diverged"),
+    ``status_reason`` and (rows) ``degenerate``; a diverged cell may have no rows at all.
+
     Raises :class:`ResultFileError` naming the file for a malformed file, a missing key, a
     duplicate (cell_id, task, metric) row (within one file or across files), or one cell_id in two
     files.  Timing keys that collide with a cell key are stored as ``timing_<key>``.
@@ -217,13 +220,18 @@ def collect_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> t
         if cid in owner:
             raise ResultFileError(f"{f}: cell_id {cid!r} is also in {owner[cid]}")
         owner[cid] = f
+        status = doc.get("status", "ok")  # results written before run health was recorded finished
         for r in doc["rows"]:
             key = (r["cell_id"], r["task"], r["metric"])
             if key in row_owner:
                 raise ResultFileError(f"{f}: duplicate row (cell_id, task, metric) = {key}, also in {row_owner[key]}")
             row_owner[key] = f
-            rows.append(dict(r))
+            rows.append({"status": status, "status_reason": doc.get("status_reason"), "degenerate": False, **r})
         flat = _flatten(cell)
+        flat["status"], flat["status_reason"] = status, doc.get("status_reason")
+        flat["degenerate_tasks"] = ",".join(doc.get("degenerate_tasks", [])) or None
+        divergence = doc.get("divergence") or {}
+        flat["diverged_step"], flat["last_finite_loss"] = divergence.get("step"), divergence.get("last_finite_loss")
         for k, v in doc["timing"].items():
             flat[f"timing_{k}" if k in flat else k] = v
         srcs = sorted({str(r["source"]) for r in doc["rows"] if r.get("source") is not None})

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from .aggregate import atomic_write_text, atomic_write_via, read_summary
 from .figures import bahri_figure1, pct_label, training_curves
+from .health import split_by_health
 from .tables import (bahri_table1, cost_table, display_frame, encoder_rows, fsam_table1, pretraining_check, to_csv,
                      to_markdown)
 
@@ -279,6 +280,9 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
 
     files: list[Path] = []
     sections: list[tuple[str, list[Figure]]] = []
+    # diverged and plateaued runs are counted per method on their own page, never averaged in
+    rows, health = split_by_health(rows, cells)
+    sections.append(_write_table(health, out / "tables" / "run_health", digits, files))
 
     # the Bahri layouts are about T5; encoders (FSAM's models) get the FSAM layout
     encoders = encoder_rows(rows) if len(rows) else rows
