@@ -146,14 +146,28 @@ def _init_problems(init: str, config: dict) -> list[str]:
     path = init.split(":", 1)[1] if init.split(":", 1)[0] in ("hf", "t5x", "sam-bench") else init
     if path in NAMED_CHECKPOINTS:
         try:
-            resolve_named_checkpoint(path, config.get("checkpoint_root"))
+            folder = resolve_named_checkpoint(path, config.get("checkpoint_root"))
         except ConfigError as err:
             return [str(err)]
-        return []
+        return _weight_file_problems(folder)
     if not Path(path).expanduser().exists():
         return [f"{init!r} is not 'pretrained', 'random', a named checkpoint or an existing path; "
                 f"named checkpoints: {sorted(NAMED_CHECKPOINTS)}"]
-    return []
+    return _weight_file_problems(Path(path).expanduser())
+
+
+def _weight_file_problems(path: Path) -> list[str]:
+    """A truncated or damaged safetensors file, found by reading its header only (cheap)."""
+    from sam_bench.models.checkpoints import SafetensorsFile
+
+    files = sorted(path.glob("*.safetensors")) if path.is_dir() else [path] if path.suffix == ".safetensors" else []
+    problems = []
+    for f in files:
+        try:
+            SafetensorsFile(f).close()
+        except ConfigError as err:
+            problems.append(str(err))
+    return problems
 
 
 def validate_config(config: dict) -> dict:
