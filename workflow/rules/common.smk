@@ -31,11 +31,9 @@ wildcard_constraints:
 
 
 def cell_inputs(cell):
-    """What a fine-tuning job waits for: the pretraining output if it uses it, and the
-    synthetic suite if it reads it."""
-    inputs = []
+    """What a fine-tuning job waits for: the pretraining output if it uses it (which itself
+    waits for the synthetic suite), else the synthetic suite if it reads it. One file, not
+    both: each input costs Snakemake a producer lookup per job, which adds up at 50k cells."""
     if uses_pretraining(cell, CONFIG):
-        inputs.append(f"{RESULTS}/pretrain/{cell['pretrain_id']}/pretrain.json")
-    if cell["source"] == "synthetic":
-        inputs.append(f"{SYNTHETIC_ROOT}/suite.json")
-    return inputs
+        return [f"{RESULTS}/pretrain/{cell['pretrain_id']}/pretrain.json"]
+    return [f"{SYNTHETIC_ROOT}/suite.json"] if cell["source"] == "synthetic" else []

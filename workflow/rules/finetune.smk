@@ -10,6 +10,11 @@ rule finetune:
     output:
         f"{RESULTS}/cells/{{cell}}/result.json",
     threads: CONFIG.get("threads_per_cell", 1)
+    resources:
+        # constants, so planning never stats inputs per job (the defaults do); a cluster
+        # profile sets its own
+        mem_mb=4000,
+        disk_mb=1000,
     params:
         table=CELL_TABLE,
         cache=JAX_CACHE,
