@@ -29,6 +29,13 @@ def write_cell_table(cells: list[dict], directory: str | Path) -> Path:
     return path
 
 
+def cell_batches(cell_ids: list[str], size: int) -> dict[str, list[str]]:
+    """Consecutive groups of ``size`` cells, each named by the hash of its ids (so a batch
+    whose cells change is a new batch; its finished cells are found and not rerun)."""
+    groups = [cell_ids[i:i + size] for i in range(0, len(cell_ids), size)]
+    return {f"batch-{hashlib.sha256(' '.join(g).encode()).hexdigest()[:16]}": g for g in groups}
+
+
 def cell_ids(path: str | Path) -> list[str]:
     with open(path) as table:
         return [line.split("\t", 1)[0] for line in table if line.strip()]

@@ -69,21 +69,36 @@ def cmd_run_cell(args) -> None:
         from sam_bench.cell_table import read_cell
 
         if not args.cell_id:
-            raise ConfigError("--cell-table needs --cell-id, the id of the cell to run")
-        cell = read_cell(args.cell_table, args.cell_id)
+            raise ConfigError("--cell-table needs --cell-id, the id(s) of the cell(s) to run")
+        cells = [read_cell(args.cell_table, cid) for cid in args.cell_id]
     else:
-        cell = json.loads(args.cell) if args.cell else json.loads(Path(args.cell_file).read_text())
-    out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
-    try:
-        result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after,
-                          wait_for_lock=args.if_locked == "wait")
-    except CellLocked as err:
-        print(f"sam-bench: skipped: {err}", file=sys.stderr)
-        sys.exit(4)
-    if result is None:
-        print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
-        sys.exit(3)
-    print(out / "result.json")
+        cells = [json.loads(args.cell) if args.cell else json.loads(Path(args.cell_file).read_text())]
+    failed, done = [], []
+    for cell in cells:  # a batch (cells_per_job > 1) runs its cells in turn; one failure stops no other
+        out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
+        try:
+            result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after,
+                              wait_for_lock=args.if_locked == "wait")
+        except CellLocked as err:
+            print(f"sam-bench: skipped: {err}", file=sys.stderr)
+            sys.exit(4)
+        except Exception as err:
+            if len(cells) == 1 or args.debug:
+                raise
+            print(f"sam-bench: error: cell {cell['cell_id']}: {type(err).__name__}: {err}", file=sys.stderr)
+            failed.append(cell["cell_id"])
+            continue
+        if result is None:
+            print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
+            sys.exit(3)
+        done.append(str(out / "result.json"))
+        print(out / "result.json")
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(cells)} cells failed: {failed}; the others finished")
+    if args.batch_out:
+        from sam_bench.io import write_json_atomic
+
+        write_json_atomic(args.batch_out, {"results": done})
 
 
 def cmd_data(args) -> None:
@@ -172,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument("--cell", help="the cell spec as JSON")
             group.add_argument("--cell-file", help="a file holding the cell spec")
             group.add_argument("--cell-table", help="a cell table the workflow wrote (with --cell-id)")
-            p.add_argument("--cell-id", help="the cell of --cell-table to run")
+            p.add_argument("--cell-id", nargs="+", help="the cell(s) of --cell-table to run, in turn")
+            p.add_argument("--batch-out", help="with several --cell-id: write the list of their result files here")
             p.add_argument("--if-locked", choices=["wait", "skip"], default="wait",
                            help="when another run is training this cell: wait for it (default) or skip (exit 4)")
             p.add_argument("--stop-after", type=int, default=None,

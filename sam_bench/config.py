@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "results_dir": "results",
     "report_dir": "reports/build",
     "threads_per_cell": 1,
+    "cells_per_job": 1,
     "data": {"root": None, "archives": None, "subsamples": "manifest", "synthetic_seed": 0},
     "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
                  "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},

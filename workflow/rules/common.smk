@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from sam_bench.cell_table import write_cell_table
+from sam_bench.cell_table import cell_batches, write_cell_table
 from sam_bench.config import expand_cells, pretrain_id, synthetic_root, uses_pretraining, validate_config
 from sam_bench.errors import ConfigError
 
@@ -22,12 +22,18 @@ PRETRAIN_ID = pretrain_id(CONFIG)
 CELLS = {cell["cell_id"]: cell for cell in expand_cells(CONFIG)}
 # the rules read the cells from this file (named by its content); see sam_bench/cell_table.py
 CELL_TABLE = str(write_cell_table(list(CELLS.values()), f"{RESULTS}/cell_tables"))
+# cells_per_job > 1: one job runs a batch of cells in turn (Snakemake spends milliseconds per job
+# planning, so 50,000 one-cell jobs take minutes to plan; 5,000 ten-cell jobs, seconds)
+BATCHES = cell_batches(list(CELLS), CONFIG["cells_per_job"]) if CONFIG["cells_per_job"] > 1 else {}
+DONE_FILES = [f"{RESULTS}/batches/{b}.json" for b in sorted(BATCHES)] if BATCHES else \
+    [f"{RESULTS}/cells/{c}/result.json" for c in sorted(CELLS)]
 SUMMARY = f"{RESULTS}/summary/{CONFIG['experiment']}"
 REPORT = f"{CONFIG['report_dir']}/report.pdf"
 JAX_CACHE = f"{RESULTS}/.jax_cache"
 
 wildcard_constraints:
     cell=r"[^/]+",  # a cell id is one folder name; which ids exist is the cell table's business
+    batch=r"batch-[0-9a-f]+",
 
 
 def cell_inputs(cell):

@@ -3,7 +3,8 @@
 
 rule aggregate:
     input:
-        expand(f"{RESULTS}/cells/{{cell}}/result.json", cell=sorted(CELLS)),
+        # every cell's result.json (or, with cells_per_job > 1, every batch's list of them)
+        DONE_FILES,
     output:
         f"{SUMMARY}/summary.parquet",
         f"{SUMMARY}/summary.csv",
