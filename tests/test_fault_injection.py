@@ -209,18 +209,20 @@ def test_fault_injection_truncated_safetensors_names_the_file(tmp_path):
 
 # ------------------------------------------------------------------ cell identity
 def test_fault_injection_replaced_init_weights_make_a_new_cell(tmp_path, monkeypatch):
+    from safetensors.numpy import save_file
+
     import sam_bench.fingerprint as fingerprint
 
     folder = tmp_path / "ckpt"
     folder.mkdir()
-    (folder / "model.safetensors").write_bytes(b"weights v1")
+    save_file({"w": np.ones((4, 4), np.float32)}, str(folder / "model.safetensors"))
     config = validate_config(tiny_config(str(tmp_path / "results"), ["adamw(lr=1e-3)"], init=[str(folder)]))
     first = expand_cells(config)[0]
     hashed = []
     monkeypatch.setattr(fingerprint, "_sha256", lambda p, real=fingerprint._sha256: hashed.append(p) or real(p))
     assert expand_cells(config)[0]["cell_id"] == first["cell_id"] and hashed == []  # cached by size and mtime
     time.sleep(0.01)
-    (folder / "model.safetensors").write_bytes(b"weights v2")  # same path, same size, new content
+    save_file({"w": np.full((4, 4), 2.0, np.float32)}, str(folder / "model.safetensors"))  # same path and size
     second = expand_cells(config)[0]
     assert second["init_fingerprint"] != first["init_fingerprint"]
     assert second["cell_id"] != first["cell_id"] and hashed == [folder / "model.safetensors"]
