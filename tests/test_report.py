@@ -377,10 +377,11 @@ def test_build_report(frames, ref, tmp_path):
                            {"git_commit": "abc1234", "experiment": "default", "note": "synthetic data"},
                            reference_df=ref)
     assert out == tmp_path / "build" / "report.pdf" and out.stat().st_size > 10_000
-    # title + one Table-1 page per rate (3) + pretraining + cost + Figure 1
-    assert count_pdf_pages(out) == 7
+    # title + run health + one Table-1 page per rate (3) + pretraining + cost + Figure 1
+    assert count_pdf_pages(out) == 8
     manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
-    assert manifest["n_pages"] == 7 and manifest["pages"][0] == "Title page"
+    assert manifest["n_pages"] == 8 and manifest["pages"][0] == "Title page"
+    assert manifest["pages"][1].startswith("Run health")
     for name in ("tables/bahri_table1_rate100.csv", "tables/bahri_table1_rate100.md", "tables/bahri_table1_rate5.csv",
                  "tables/bahri_table1_rate20.md", "tables/pretraining_check.csv", "tables/cost_table.md",
                  "figures/bahri_figure1.pdf", "figures/bahri_figure1.png"):
@@ -402,7 +403,7 @@ def test_build_report_with_curves_from_frames(docs, frames, ref, tmp_path):
     curves = aggregate.collect_curves(write_results(tmp_path, docs))
     out = pdf.build_report({"rows": rows_df, "cells": cells_df, "curves": curves}, tmp_path / "b2", "t", {},
                            reference_df=ref, rates=[1.0])
-    assert count_pdf_pages(out) == 1 + 1 + 1 + 1 + 1 + 1
+    assert count_pdf_pages(out) == 1 + 1 + 1 + 1 + 1 + 1 + 1  # ... + run health
     assert (tmp_path / "b2" / "figures" / "training_curves.png").stat().st_size > 0
 
 
@@ -602,8 +603,8 @@ def test_build_report_adds_fsam_table_for_encoder_rows(frames, ref, tmp_path):
         assert (tmp_path / "b3" / name).stat().st_size > 0 and name in manifest["files"]
     fsam_pages = [p for p in manifest["pages"] if p.startswith("Zhong et al. (FSAM) Table 1 layout")]
     assert len(fsam_pages) >= 1
-    # title + Bahri table + FSAM table page(s) + pretraining + cost + Figure 1
-    assert count_pdf_pages(out) == manifest["n_pages"] == 1 + 1 + len(fsam_pages) + 1 + 1 + 1
+    # title + run health + Bahri table + FSAM table page(s) + pretraining + cost + Figure 1
+    assert count_pdf_pages(out) == manifest["n_pages"] == 1 + 1 + 1 + len(fsam_pages) + 1 + 1 + 1
     csv = pd.read_csv(tmp_path / "b3" / "tables" / "fsam_table1_rate100.csv")
     row = csv[(csv.source == "paper") & (csv.model == "bert-large") & (csv.method == "adam")].iloc[0]
     assert row["CoLA MCC mean"] == 62.8 and row["CoLA MCC n"] == 5

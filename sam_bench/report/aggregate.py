@@ -166,7 +166,7 @@ def normalize_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _infer(s: pd.Series) -> pd.Series:
-    vals = [v for v in s if not (v is None or (isinstance(v, float) and np.isnan(v)))]
+    vals = [v for v in s if not (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))]
     if vals and all(isinstance(v, bool) or isinstance(v, np.bool_) for v in vals):
         return s.astype("boolean")
     if vals and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals):

@@ -18,10 +18,15 @@ def _flag(frame: pd.DataFrame, column: str, default) -> pd.Series:
     return frame[column].astype(object).where(frame[column].notna(), default)
 
 
+def _degenerate(frame: pd.DataFrame) -> pd.Series:
+    # True, numpy True or "True" (a CSV round trip); missing (rows from before the flag) is False
+    return _flag(frame, "degenerate", False).map(lambda v: str(v).lower() == "true")
+
+
 def healthy_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows of cells that finished ("ok") on tasks that left their plateau."""
-    keep = (_flag(rows, "status", "ok") == "ok") & ~_flag(rows, "degenerate", False).astype(bool)
-    return rows[keep.to_numpy()]
+    keep = (_flag(rows, "status", "ok") == "ok") & ~_degenerate(rows)
+    return rows[keep.to_numpy(dtype=bool)]
 
 
 def health_table(rows: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
@@ -35,7 +40,7 @@ def health_table(rows: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
         mr = rows[rows["method"] == method] if len(rows) else rows
         diverged = mc[_flag(mc, "status", "ok") == "diverged"] if len(mc) else mc
         # a diverged cell is counted as diverged only, whatever its curve did before
-        degenerate = mr[_flag(mr, "degenerate", False).astype(bool) & (_flag(mr, "status", "ok") == "ok")] \
+        degenerate = mr[(_degenerate(mr) & (_flag(mr, "status", "ok") == "ok")).to_numpy(dtype=bool)] \
             if len(mr) else mr
         tasks = degenerate.groupby("cell_id")["task"].agg(lambda t: ",".join(sorted(set(t)))) if len(degenerate) else {}
         where = [f"{c} ({r})" for c, r in zip(diverged.get("cell_id", []), diverged.get("status_reason", []))]
