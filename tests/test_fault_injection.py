@@ -244,6 +244,21 @@ def test_fault_injection_cell_table_round_trip(tmp_path):
         read_cell(path, "nope")
 
 
+def test_fault_injection_cells_per_job_plans_batches(tmp_path):
+    from sam_bench.cell_table import cell_batches
+
+    batches = cell_batches(["a", "b", "c"], 2)
+    assert list(batches.values()) == [["a", "b"], ["c"]]
+    assert cell_batches(["a", "b", "x"], 2).keys() != batches.keys() and list(cell_batches(["a", "b", "x"], 2))[0] \
+        == list(batches)[0]  # a batch is named by its cells
+    config = dict(tiny_config("results", ["adamw(lr=1e-3)", "sgd(lr=0.1)", "adam(lr=1e-3)"]), cells_per_job=2)
+    run = snakemake(tmp_path, config, "-n", "-q", "rules", "--cores", "1")
+    assert run.returncode == 0, run.stderr[-3000:]
+    counts = {line.split()[0]: int(line.split()[-1]) for line in run.stdout.splitlines()
+              if line.split() and line.split()[-1].isdigit() and len(line.split()) == 2}
+    assert counts["finetune_batch"] == 2 and "finetune" not in counts
+
+
 # ----------------------------------------------------------- files and the CLI
 @pytest.mark.parametrize("umask", [0o022, 0o002])
 def test_fault_injection_outputs_have_the_umask_permissions(tmp_path, umask):
@@ -316,6 +331,17 @@ def test_fault_injection_nan_and_collapsed_cells_beside_a_healthy_one(tmp_path):
     assert table.loc["sgd", ["cells", "diverged"]].tolist() == [1, 1]
     again = snakemake(tmp_path, config, "-n", "--cores", "1")  # no retry loop: diverged cells are done
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_fault_injection_a_batch_job_runs_all_its_cells(tmp_path):
+    config = dict(tiny_config("results", ["sgd(lr=1e30)", "adam(lr=1e30)"]), cells_per_job=2)
+    run = snakemake(tmp_path, config, "--cores", "1")
+    assert run.returncode == 0, run.stderr[-4000:]
+    (batch,) = (tmp_path / "results" / "batches").glob("batch-*.json")
+    listed = json.loads(batch.read_text())["results"]
+    docs = results(tmp_path, "results")
+    assert len(listed) == len(docs) == 2 and all(d["status"] == "diverged" for d in docs.values())
 
 
 @pytest.fixture(scope="module")
