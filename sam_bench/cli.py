@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sam_bench.errors import ConfigError
+from sam_bench.train.lock import CellLocked
 
 
 def _setup(threads: int | None, cache_dir: str | None) -> None:
@@ -67,13 +68,40 @@ def cmd_run_cell(args) -> None:
     _setup(args.threads, args.compilation_cache)
     from sam_bench.train.finetune import run_cell
 
-    cell = json.loads(args.cell) if args.cell else json.loads(Path(args.cell_file).read_text())
-    out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
-    result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after)
-    if result is None:
-        print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
-        sys.exit(3)
-    print(out / "result.json")
+    if args.cell_table:
+        from sam_bench.cell_table import read_cell
+
+        if not args.cell_id:
+            raise ConfigError("--cell-table needs --cell-id, the id(s) of the cell(s) to run")
+        cells = [read_cell(args.cell_table, cid) for cid in args.cell_id]
+    else:
+        cells = [json.loads(args.cell) if args.cell else json.loads(Path(args.cell_file).read_text())]
+    failed, done = [], []
+    for cell in cells:  # a batch (cells_per_job > 1) runs its cells in turn; one failure stops no other
+        out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
+        try:
+            result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after,
+                              wait_for_lock=args.if_locked == "wait")
+        except CellLocked as err:
+            print(f"sam-bench: skipped: {err}", file=sys.stderr)
+            sys.exit(4)
+        except Exception as err:
+            if len(cells) == 1 or args.debug:
+                raise
+            print(f"sam-bench: error: cell {cell['cell_id']}: {type(err).__name__}: {err}", file=sys.stderr)
+            failed.append(cell["cell_id"])
+            continue
+        if result is None:
+            print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
+            sys.exit(3)
+        done.append(str(out / "result.json"))
+        print(out / "result.json")
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(cells)} cells failed: {failed}; the others finished")
+    if args.batch_out:
+        from sam_bench.io import write_json_atomic
+
+        write_json_atomic(args.batch_out, {"results": done})
 
 
 def cmd_data(args) -> None:
@@ -91,9 +119,18 @@ def cmd_memory(args) -> None:
 def cmd_aggregate(args) -> None:
     from sam_bench.report.aggregate import collect_results, write_summary
 
-    rows, cells = collect_results([Path(p) for p in args.results])
-    if rows.empty:
-        raise ConfigError(f"no result rows found in {args.results}")
+    paths = [Path(p) for p in args.results]
+    if args.cell_table:  # the workflow: this config's cells, wherever they sit
+        from sam_bench.cell_table import cell_ids
+
+        if not args.cells_dir:
+            raise ConfigError("--cell-table needs --cells-dir, the folder holding <cell_id>/result.json")
+        paths += [Path(args.cells_dir) / cid / "result.json" for cid in cell_ids(args.cell_table)]
+    if not paths:
+        raise ConfigError("give result files or folders, or --cells-dir with --cell-table")
+    rows, cells = collect_results(paths)
+    if cells.empty:
+        raise ConfigError(f"no result files found in {[str(p) for p in args.results] or args.cells_dir}")
     write_summary(rows, cells, args.out)
     print(f"{len(rows)} rows from {len(cells)} cells → {args.out}")
 
@@ -119,6 +156,7 @@ def cmd_report(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sam-bench", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="validate a config and count its cells")
@@ -151,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
             group = p.add_mutually_exclusive_group(required=True)
             group.add_argument("--cell", help="the cell spec as JSON")
             group.add_argument("--cell-file", help="a file holding the cell spec")
+            group.add_argument("--cell-table", help="a cell table the workflow wrote (with --cell-id)")
+            p.add_argument("--cell-id", nargs="+", help="the cell(s) of --cell-table to run, in turn")
+            p.add_argument("--batch-out", help="with several --cell-id: write the list of their result files here")
+            p.add_argument("--if-locked", choices=["wait", "skip"], default="wait",
+                           help="when another run is training this cell: wait for it (default) or skip (exit 4)")
             p.add_argument("--stop-after", type=int, default=None,
                            help="stop (exit 3) after the first checkpoint at or past this step; for testing resume")
 
@@ -165,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_memory)
 
     p = sub.add_parser("aggregate", help="collect result.json files into summary tables")
-    p.add_argument("results", nargs="+")
+    p.add_argument("results", nargs="*", help="result files or folders searched for result.json")
+    p.add_argument("--cells-dir", help="with --cell-table: the folder of the cells' result folders")
+    p.add_argument("--cell-table", help="aggregate the cells of this cell table")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_aggregate)
 
@@ -183,8 +228,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.func(args)
     except ConfigError as err:
+        if args.debug:
+            raise
         print(f"sam-bench: error: {err}", file=sys.stderr)
         sys.exit(2)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as err:  # data, checkpoint and file errors: one line, the traceback only on request
+        if args.debug:
+            raise
+        text = str(err) or repr(err)
+        print(f"sam-bench: error: {type(err).__name__}: {text}\n(run `sam-bench --debug {args.command} ...` "
+              f"for the traceback)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

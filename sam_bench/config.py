@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "results_dir": "results",
     "report_dir": "reports/build",
     "threads_per_cell": 1,
+    "cells_per_job": 1,
     "data": {"root": None, "archives": None, "subsamples": "manifest", "synthetic_seed": 0},
     "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
                  "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
@@ -65,6 +66,10 @@ def _registry_problems(config: dict) -> list[str]:
     from sam_bench.tasks import MIXTURES, TASKS
 
     problems = []
+    names = [grid["name"] for grid in config["grids"]]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"grids: the name {name!r} is used by grids {[i for i, n in enumerate(names) if n == name]}; "
+                        f"each grid needs its own name")
     seq2seq = {name for name, c in MODEL_CONFIGS.items() if model_family(c) == "t5"}
     if config["pretrain"]["model"] not in seq2seq:
         problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {sorted(seq2seq)}")
@@ -144,14 +149,28 @@ def _init_problems(init: str, config: dict) -> list[str]:
     path = init.split(":", 1)[1] if init.split(":", 1)[0] in ("hf", "t5x", "sam-bench") else init
     if path in NAMED_CHECKPOINTS:
         try:
-            resolve_named_checkpoint(path, config.get("checkpoint_root"))
+            folder = resolve_named_checkpoint(path, config.get("checkpoint_root"))
         except ConfigError as err:
             return [str(err)]
-        return []
+        return _weight_file_problems(folder)
     if not Path(path).expanduser().exists():
         return [f"{init!r} is not 'pretrained', 'random', a named checkpoint or an existing path; "
                 f"named checkpoints: {sorted(NAMED_CHECKPOINTS)}"]
-    return []
+    return _weight_file_problems(Path(path).expanduser())
+
+
+def _weight_file_problems(path: Path) -> list[str]:
+    """A truncated or damaged safetensors file, found by reading its header only (cheap)."""
+    from sam_bench.models.checkpoints import SafetensorsFile
+
+    files = sorted(path.glob("*.safetensors")) if path.is_dir() else [path] if path.suffix == ".safetensors" else []
+    problems = []
+    for f in files:
+        try:
+            SafetensorsFile(f).close()
+        except ConfigError as err:
+            problems.append(str(err))
+    return problems
 
 
 def validate_config(config: dict) -> dict:
@@ -213,11 +232,58 @@ def pretrain_id(config: dict) -> str:
     return f"{config['pretrain']['model']}-{short_hash(spec)}"
 
 
+def init_path(init: str, config: dict) -> Path | None:
+    """The file or folder an `init` reads (None for 'pretrained' and 'random')."""
+    from sam_bench.models.checkpoints import NAMED_CHECKPOINTS, resolve_named_checkpoint
+
+    if init in ("pretrained", "random"):
+        return None
+    path = init.split(":", 1)[1] if init.split(":", 1)[0] in ("hf", "t5x", "sam-bench") else init
+    if path in NAMED_CHECKPOINTS:
+        return resolve_named_checkpoint(path, config.get("checkpoint_root"))
+    return Path(path).expanduser()
+
+
+def _init_print(init: str, config: dict, fingerprints) -> dict:
+    """{"init_fingerprint": ...} of the weights an `init` reads; {} where there are none yet (a
+    checkpoint not downloaded: `validate` reports it, and planning still works without it)."""
+    from sam_bench.models.checkpoints import CheckpointError
+
+    try:
+        path = init_path(init, config)
+    except CheckpointError:
+        return {}
+    return {} if path is None or not path.exists() else {"init_fingerprint": fingerprints.of(path)}
+
+
+def _data_files(task_name: str, data: dict) -> dict[str, Path]:
+    """The official files a local-source cell of `task_name` reads (`data`: the grid's data
+    section), by task and split."""
+    from sam_bench.data.preflight import cell_splits
+    from sam_bench.tasks import get_task, task_names
+
+    if data["source"] != "local":  # synthetic: named by its seed; tfds: by its versioned name
+        return {}
+    root, files = Path(data["root"]), {}
+    for name in task_names(task_name):
+        task = get_task(name)
+        for split in cell_splits(task):
+            if not task.missing_files(root, split):
+                files[f"{name}/{split}"] = task.path(root, split)
+    return files
+
+
 def expand_cells(config: dict) -> list[dict]:
-    """Every cell of every grid, in a stable order; ρ applies to sharpness-aware recipes only."""
+    """Every cell of every grid, in a stable order; ρ applies to sharpness-aware recipes only.
+
+    A cell that reads a checkpoint or local data files carries their content fingerprints
+    (`init_fingerprint`, `data_fingerprint`), so replacing the files makes a new cell."""
+    from sam_bench.fingerprint import Fingerprints
     from sam_bench.optim import parse_recipe
 
     cells, seen = [], {}
+    fingerprints = Fingerprints()
+    inits, data_prints = {}, {}
     for grid in config["grids"]:
         axes = itertools.product(grid["model"], grid["init"], grid["task"], grid["subsample_rate"],
                                  grid["subsample_seed"], grid["optimizer"], grid["seed"])
@@ -227,6 +293,14 @@ def expand_cells(config: dict) -> list[dict]:
             recipe = recipes[spec]
             rhos = grid.get("rho", [None]) if recipe.variant else [None]  # no ρ axis: the recipe's own ρ
             init = model if init == "checkpoint" else init  # each model's own named checkpoint
+            if init not in inits:
+                inits[init] = _init_print(init, config, fingerprints)
+            files_key = (task, data["source"], data.get("root"))
+            if files_key not in data_prints:
+                files = _data_files(task, data)
+                data_prints[files_key] = {
+                    "data_fingerprint": short_hash({k: fingerprints.of(p) for k, p in files.items()}, 16)
+                } if files else {}
             for rho in rhos:
                 r = recipe.with_rho(rho) if rho is not None else recipe
                 cell = {
@@ -241,6 +315,7 @@ def expand_cells(config: dict) -> list[dict]:
                     "seed": seed, "finetune": {**config["finetune"], **grid.get("finetune", {})},
                     "results_dir": config["results_dir"],
                     **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
+                    **inits[init], **data_prints[files_key],
                 }
                 cell["identity"] = cell_identity(grid, r, task, cell["finetune"]["batch_size"])
                 cell["cell_id"] = cell_id(cell)
@@ -251,6 +326,7 @@ def expand_cells(config: dict) -> list[dict]:
                     continue
                 seen[cell["cell_id"]] = cell
                 cells.append(cell)
+    fingerprints.save()
     return cells
 
 

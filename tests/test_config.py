@@ -120,7 +120,7 @@ def broken(path: str, value):
     ("grids.0.optimizer.1", "sam(a=4096) + adafactor", ["grids[0].optimizer[1]", "a=4096", "exceeds the batch size b=",
                                                          "valid: 1 <= a <="]),
     ("grids.0.subsample_rate.0", 0.0, ["grids[0].subsample_rate[0]", "0.0", "less than or equal to the minimum of 0"]),
-    ("grids.0.subsample_rate.2", 1.5, ["grids[0].subsample_rate[2]", "1.5", "maximum of 1"]),
+    ("grids.0.subsample_rate.1", 1.5, ["grids[0].subsample_rate[1]", "1.5", "maximum of 1"]),
     ("data.source", "internet", ["data.source", "'internet'", "synthetic", "local"]),
     ("finetune.steps", 0, ["finetune.steps", "minimum of 1"]),
 ])

@@ -143,6 +143,11 @@ def test_every_encoder_task_trains_and_scores(official_root, tokenizer_folder, t
     assert all(np.isfinite(v) and -100 <= v <= 100 for v in rows.values())
     assert result["data"]["train_examples"] == {task: result["data"]["full_sizes"][task]}
     assert np.isfinite(result["timing"]["final_train_loss"])
+    # every row carries its chance line: what a constant head scores, on the task's own scale
+    chance = {r["metric"]: r["chance"] for r in result["rows"]}
+    assert set(chance) == set(rows) and all(0 <= c <= 100 for c in chance.values())
+    if get_task(task).encoder.kind == "regression":
+        assert all(c == 0 for c in chance.values())  # a constant has no correlation
 
 
 @pytest.mark.parametrize("optimizer,task", [("esam(rho=0.05) + adam(lr=1e-3)", "copa"),

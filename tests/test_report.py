@@ -381,8 +381,9 @@ def test_build_report(frames, ref, tmp_path):
     assert count_pdf_pages(out) == manifest["n_pages"] and manifest["pages"][0] == "Title page"
     # our own targets first (they have data), then all 25 published targets in paper order, then diagnostics
     pages = list(dict.fromkeys(manifest["pages"][1:]))
-    assert pages[0].startswith("sam-bench Table A") and pages[1].startswith("sam-bench Figure A")
-    assert pages[2].startswith("Bahri et al. 2022 Table 1") and manifest["n_paper_targets"] == 25
+    assert pages[0].startswith("Run health")  # diverged and degenerate cells per method, first
+    assert pages[1].startswith("sam-bench Table A") and pages[2].startswith("sam-bench Figure A")
+    assert pages[3].startswith("Bahri et al. 2022 Table 1") and manifest["n_paper_targets"] == 25
     assert pages[-2:] == ["Pretraining check: init=pretrained vs init=random",
                           "Cost: seconds per training step and ratio to the matched baseline"]
     for name in ("tables/sambench_rates.csv", "tables/sambench_rates.md", "tables/sambench_rates.tex",

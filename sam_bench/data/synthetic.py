@@ -61,11 +61,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 from pathlib import Path
 
 import numpy as np
+
+from sam_bench.io import atomic_write
 
 __all__ = [
     "ATTRIBUTES",
@@ -415,17 +416,7 @@ def make_stsb(world: World, entities, n: int, rng) -> list[tuple[str, str, float
 
 # ---------------------------------------------------------------------------- writing
 def _atomic_write_text(path: Path, text: str) -> None:
-    """Write to a unique temporary file next to ``path``, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
+    atomic_write(path, text)
 
 
 def _jsonl(records) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import sentencepiece as spm
+
+from sam_bench.io import atomic_write
 
 __all__ = ["PAD_ID", "EOS_ID", "UNK_ID", "train_sentencepiece", "Vocabulary"]
 
@@ -22,16 +23,7 @@ PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, data)
 
 
 def train_sentencepiece(

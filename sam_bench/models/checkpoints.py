@@ -129,6 +129,14 @@ class TensorSource:
         self.close()
 
 
+def _read_json(path: Path) -> dict:
+    """A checkpoint's JSON metadata; a truncated or damaged file is named in the error."""
+    try:
+        return json.loads(Path(path).read_text())
+    except ValueError as e:
+        raise CheckpointError(f"{path}: not valid JSON ({e}); the file is damaged or truncated: copy it again") from None
+
+
 class SafetensorsFile(TensorSource):
     """One ``.safetensors`` file, memory-mapped; ``read`` returns a view (no copy)."""
 
@@ -150,6 +158,10 @@ class SafetensorsFile(TensorSource):
         self.metadata = header.pop("__metadata__", {}) or {}
         self._info = header
         self._base = 8 + n
+        ends = [info["data_offsets"][1] for info in header.values() if isinstance(info, dict) and "data_offsets" in info]
+        if ends and self._base + max(ends) > size:
+            raise CheckpointError(f"{self.path}: truncated: its header describes {self._base + max(ends)} bytes, the "
+                                  f"file has {size}; copy or download it again")
         self._mm = np.memmap(self.path, dtype=np.uint8, mode="r") if size > self._base else None
 
     def keys(self) -> list[str]:
@@ -195,7 +207,7 @@ class ShardedSource(TensorSource):
     def __init__(self, index_path: Path_, opener):
         self.path = Path(index_path)
         self.description = str(self.path)
-        weight_map = json.loads(self.path.read_text()).get("weight_map")
+        weight_map = _read_json(self.path).get("weight_map")
         if not isinstance(weight_map, dict):
             raise CheckpointError(f"{self.path}: no 'weight_map' in the index")
         self._map = weight_map
@@ -828,7 +840,7 @@ def _check_against_hf_config(folder: Path, config: ModelConfig) -> None:
     if not path.exists():
         return
     try:
-        theirs = config_from_hf(json.loads(path.read_text()))
+        theirs = config_from_hf(_read_json(path))
     except (KeyError, TypeError, ValueError) as e:
         if isinstance(e, CheckpointError):
             raise
@@ -914,9 +926,9 @@ def load_checkpoint(directory: Path_, config: ModelConfig | None = None) -> tupl
     params_dir = directory / "params" if (directory / "params").is_dir() else directory
     saved: ModelConfig | None = None
     if (directory / "model.json").exists():
-        saved = config_from_json(json.loads((directory / "model.json").read_text()))
+        saved = config_from_json(_read_json(directory / "model.json"))
     elif (directory / "pretrain.json").exists():
-        meta = json.loads((directory / "pretrain.json").read_text())
+        meta = _read_json(directory / "pretrain.json")
         if "model_config" in meta:
             saved = T5Config(**meta["model_config"])
     if saved is None and config is None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
+
+from sam_bench.io import atomic_write
 
 __all__ = [
     "PAPER_COLUMNS", "RUN_COLUMNS", "AXIS_COLUMNS", "ROW_COLUMNS",
@@ -165,7 +166,7 @@ def normalize_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _infer(s: pd.Series) -> pd.Series:
-    vals = [v for v in s if not (v is None or (isinstance(v, float) and np.isnan(v)))]
+    vals = [v for v in s if not (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))]
     if vals and all(isinstance(v, bool) or isinstance(v, np.bool_) for v in vals):
         return s.astype("boolean")
     if vals and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals):
@@ -201,6 +202,9 @@ def normalize_cells(df: pd.DataFrame) -> pd.DataFrame:
 def collect_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read result files (or folders of them) into ``(rows_df, cells_df)``.
 
+    Every row and cell carries the run's health: ``status`` ("ok" | "diverged"),
+    ``status_reason`` and (rows) ``degenerate``; a diverged cell may have no rows at all.
+
     Raises :class:`ResultFileError` naming the file for a malformed file, a missing key, a
     duplicate (cell_id, task, metric) row (within one file or across files), or one cell_id in two
     files.  Timing keys that collide with a cell key are stored as ``timing_<key>``.
@@ -216,13 +220,18 @@ def collect_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> t
         if cid in owner:
             raise ResultFileError(f"{f}: cell_id {cid!r} is also in {owner[cid]}")
         owner[cid] = f
+        status = doc.get("status", "ok")  # results written before run health was recorded finished
         for r in doc["rows"]:
             key = (r["cell_id"], r["task"], r["metric"])
             if key in row_owner:
                 raise ResultFileError(f"{f}: duplicate row (cell_id, task, metric) = {key}, also in {row_owner[key]}")
             row_owner[key] = f
-            rows.append(dict(r))
+            rows.append({"status": status, "status_reason": doc.get("status_reason"), "degenerate": False, **r})
         flat = _flatten(cell)
+        flat["status"], flat["status_reason"] = status, doc.get("status_reason")
+        flat["degenerate_tasks"] = ",".join(doc.get("degenerate_tasks", [])) or None
+        divergence = doc.get("divergence") or {}
+        flat["diverged_step"], flat["last_finite_loss"] = divergence.get("step"), divergence.get("last_finite_loss")
         for k, v in doc["timing"].items():
             flat[f"timing_{k}" if k in flat else k] = v
         srcs = sorted({str(r["source"]) for r in doc["rows"] if r.get("source") is not None})
@@ -261,39 +270,17 @@ def collect_curves(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd
 
 # -------------------------------------------------------------------------------- writing
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then ``os.replace`` it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` beside ``path`` then rename it into place (:func:`sam_bench.io.atomic_write`)."""
+    return atomic_write(path, data)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    return atomic_write(path, text)
 
 
 def atomic_write_via(path: str | os.PathLike, writer) -> Path:
     """Call ``writer(tmp_path)`` then move the temporary file into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, writer)
 
 
 def write_summary(rows_df: pd.DataFrame, cells_df: pd.DataFrame, out_dir: str | os.PathLike) -> dict[str, Path]:

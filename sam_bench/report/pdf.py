@@ -23,6 +23,7 @@ from .figures import pct_label, training_curves
 from .formatting import display_frame, to_csv, to_markdown
 from .publish import publish_targets
 from .tables import encoder_rows
+from .health import split_by_health
 
 __all__ = ["build_report", "table_pages", "rate_slug", "PAGE_SIZE"]
 
@@ -273,6 +274,10 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
 
     files: list[Path] = []
     sections: list[tuple[str, list[Figure]]] = []
+    # diverged and plateaued runs are counted per method on their own page; the targets leave
+    # them out of every mean themselves (and count them per method beside it)
+    healthy, health = split_by_health(rows, cells)
+    sections.append(_write_table(health, out / "tables" / "run_health", digits, files))
 
     # every published table and figure (targets/), in paper order; our own CPU runs' targets first when present
     target_sections, entries, target_files = publish_targets(rows, curves, reference_df, out, table_pages,
@@ -281,7 +286,7 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
     own = [i for i, e in enumerate(entries) if e["paper"] == "sam-bench"]
     order = [i for i in own if entries[i]["filled"]] + [i for i, e in enumerate(entries) if e["paper"] != "sam-bench"]
     sections += [target_sections[i] for i in order]
-    t5 = rows.drop(encoder_rows(rows).index) if len(rows) else rows
+    t5 = healthy.drop(encoder_rows(healthy).index) if len(healthy) else healthy
     for name, tab in (("pretraining_check", pretraining_check(t5)), ("cost_table", cost_table(cells))):
         sections.append(_write_table(tab, out / "tables" / name, digits, files))
     init = "random" if len(t5) and "init" in t5.columns and t5["init"].eq("random").all() else "pretrained"

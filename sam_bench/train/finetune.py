@@ -8,6 +8,8 @@ last checkpoint computes exactly what an uninterrupted run computes.
 from __future__ import annotations
 
 import json
+import math
+import sys
 import time
 from pathlib import Path
 
@@ -23,8 +25,9 @@ from sam_bench.models.checkpoints import load_initial_params
 from sam_bench.models.tokenizers import load_tokenizer
 from sam_bench.optim import parse_recipe
 from sam_bench.tasks import get_task
-from sam_bench.train import encoder, text_to_text
+from sam_bench.train import encoder, health, text_to_text
 from sam_bench.train.checkpoint import TrainStateCheckpoints
+from sam_bench.train.lock import CellLock
 from sam_bench.train.step import make_train_step
 
 ROW_PAPER = "sam-bench"
@@ -104,7 +107,8 @@ def best_per_metric(history: list[dict]) -> dict:
     return best
 
 
-def result_rows(cell: dict, best: dict, chance: dict | None = None) -> list[dict]:
+def result_rows(cell: dict, best: dict, chance: dict | None = None, *, status: str = "ok",
+                status_reason: str | None = None, degenerate: tuple = ()) -> list[dict]:
     chance = chance or {}
     rows = []
     for (task, metric), entry in sorted(best.items()):
@@ -118,6 +122,9 @@ def result_rows(cell: dict, best: dict, chance: dict | None = None) -> list[dict
             "chance": chance.get((task, metric)),
             # the experiment identity reports select by (grid, a, m, s, fi, ...; see config.cell_identity)
             **{k: v for k, v in cell.get("identity", {}).items() if k not in ("base_optimizer", "rho")},
+            # a diverged run's best values and a task stuck at its constant-prediction plateau are
+            # results to report, not numbers to average with healthy runs
+            "status": status, "status_reason": status_reason, "degenerate": task in degenerate,
         })
     return rows
 
@@ -130,11 +137,41 @@ def _check_cell_file(out_dir: Path, cell: dict) -> None:
     write_json_atomic(path, cell)
 
 
-def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_after: int | None = None) -> dict | None:
-    """Fine-tune one cell; returns the result, or None when stopped early by `stop_after`."""
+def uniform_loss(config, cell: dict) -> float | None:
+    """ln K, the loss of a flat output over K choices (None where there is no such value)."""
+    if model_family(config) == "t5":
+        return math.log(config.vocab_size)
+    task = get_task(cell["task"])
+    return math.log(config.num_labels) if task.encoder.kind == "classification" and config.num_labels > 1 else None
+
+
+def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_after: int | None = None,
+             wait_for_lock: bool = True) -> dict | None:
+    """Fine-tune one cell; returns the result, or None when stopped early by `stop_after`.
+
+    One run at a time per cell (a lock in its folder); a cell another run finished meanwhile
+    is returned as it is. A loss that turns non-finite or collapses ends the cell with a
+    result whose status is "diverged"."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _check_cell_file(out_dir, cell)
+    with CellLock(out_dir, wait=wait_for_lock, say=_say):
+        _check_cell_file(out_dir, cell)
+        if (out_dir / "result.json").exists():  # finished by the run we waited for
+            _say(f"{cell['cell_id']}: already finished ({out_dir / 'result.json'})")
+            return read_json(out_dir / "result.json")
+        return _train(cell, out_dir, progress=progress, stop_after=stop_after)
+
+
+def _say(message: str) -> None:
+    print(f"sam-bench: {message}", file=sys.stderr, flush=True)
+
+
+def _log(out_dir: Path, entry: dict) -> None:
+    with open(out_dir / "log.jsonl", "a") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None) -> dict | None:
     ft = cell["finetune"]
     recipe = parse_recipe(cell["optimizer"])
     optimizer, gradient = recipe.build(ft["batch_size"], ft["accumulation_steps"])
@@ -145,8 +182,13 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
     train, mixture = training.train, training.mixture
     opt_state = optimizer.init(params)
     train_step = make_train_step(training.objective, optimizer, gradient, accumulation_steps=ft["accumulation_steps"])
+    uniform = uniform_loss(config, cell)
 
-    checkpoints = TrainStateCheckpoints(out_dir / "checkpoint")
+    def note(message: str) -> None:  # said on stderr and kept in the cell's log
+        _say(message)
+        _log(out_dir, {"event": "checkpoint", "message": message})
+
+    checkpoints = TrainStateCheckpoints(out_dir / "checkpoint", say=note)
     start, history, step_seconds, losses = 0, [], [], []
     restored = checkpoints.restore((params, opt_state))
     if restored is not None:
@@ -155,6 +197,7 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
 
     base_key = jax.random.key(cell["seed"])
     wall_start = time.perf_counter()
+    divergence = None
     bar = tqdm(total=ft["steps"], initial=start, desc=cell["cell_id"][:48], disable=not progress,
                mininterval=2.0, dynamic_ncols=True)
     for step in range(start, ft["steps"]):
@@ -166,37 +209,50 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
         loss = float(loss)  # waits for the step to finish, so the timing is real
         step_seconds.append(time.perf_counter() - t0)
         losses.append(loss)
-        if not np.isfinite(loss):
-            raise FloatingPointError(f"cell {cell['cell_id']}: loss is {loss} at step {step}")
+        divergence = health.nonfinite(losses)
+        if divergence is not None:  # the state is no longer a model: keep the last checkpoint as it was
+            break
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
         done = step + 1
         if done % ft["eval_every"] == 0 or done == ft["steps"]:
             scores = training.evaluate(params)
             history += [{"step": done, "task": t, "metric": m, "value": v} for (t, m), v in sorted(scores.items())]
-            with open(out_dir / "log.jsonl", "a") as log:
-                log.write(json.dumps({"step": done, "train_loss": float(np.mean(losses[-ft["eval_every"]:])),
-                                      "scores": {f"{t}/{m}": v for (t, m), v in scores.items()}}) + "\n")
+            _log(out_dir, {"step": done, "train_loss": float(np.mean(losses[-ft["eval_every"]:])),
+                           "scores": {f"{t}/{m}": v for (t, m), v in scores.items()}})
             checkpoints.save(done, (params, opt_state),
                              {"history": history, "step_seconds": step_seconds, "losses": losses})
+            divergence = health.collapsed(losses, uniform)
+            if divergence is not None:
+                break
             if stop_after is not None and done >= stop_after and done < ft["steps"]:
                 bar.close()
                 return None
     bar.close()
 
+    status, reason = ("ok", None) if divergence is None else ("diverged", divergence.message)
+    if divergence is not None:
+        _say(f"{cell['cell_id']}: diverged: {divergence.message}; the result records it")
+        _log(out_dir, {"event": "diverged", **divergence.to_json()})
+    degenerate = health.degenerate_tasks(history, training.chance)
     timed = step_seconds[1:] or step_seconds  # the first step includes compilation
+    finite = [x for x in losses[-ft["eval_every"]:] if np.isfinite(x)]
     result = {
         "cell": cell,
+        "status": status, "status_reason": reason,
+        "divergence": None if divergence is None else divergence.to_json(),
+        "degenerate_tasks": degenerate,
+        "chance": [{"task": t, "metric": m, "value": v} for (t, m), v in sorted(training.chance.items())],
         "data": {"train_examples": {t: int(len(i)) for t, i in mixture.indices.items()},
                  "full_sizes": mixture.full_sizes, "fingerprints": mixture.fingerprints,
                  "subsamples": mixture.subsamples, "source": mixture.source},
-        "rows": result_rows(cell, best_per_metric(history), training.chance),
-        "chance": [{"task": t, "metric": m, "value": v} for (t, m), v in sorted(training.chance.items())],
+        "rows": result_rows(cell, best_per_metric(history), training.chance, status=status, status_reason=reason,
+                            degenerate=tuple(degenerate)),
         "curve": history,
-        "timing": {"steps": ft["steps"], "seconds_per_step": float(np.median(timed)),
+        "timing": {"steps": len(losses), "seconds_per_step": float(np.median(timed)),
                    # the first step includes tracing and XLA compilation (or a compilation-cache hit)
                    "compile_seconds": float(step_seconds[0] - np.median(timed)), "wall_seconds": time.perf_counter() - wall_start,
-                   "train_examples": len(train), "final_train_loss": float(np.mean(losses[-ft["eval_every"]:]))},
+                   "train_examples": len(train), "final_train_loss": float(np.mean(finite)) if finite else None},
     }
     write_json_atomic(out_dir / "result.json", result)
     return result

@@ -21,8 +21,9 @@ def prepare(cell: dict, graphdef, vocab: Vocabulary) -> CellTraining:
     lengths = (ft["max_input_length"], ft["max_target_length"])
     source = cell_source(cell)
     mixture = load_training_pairs(cell["task"], source, cell["subsample_rate"], cell["subsample_seed"])
+    eval_sets = load_eval_sets(cell["task"], source)
     validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
-                  for name, (examples, pairs) in load_eval_sets(cell["task"], source).items()]
+                  for name, (examples, pairs) in eval_sets.items()]
     decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
     return CellTraining(
         train=tokenize(mixture.pairs, vocab, *lengths), validation=validation, mixture=mixture,

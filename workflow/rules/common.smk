@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 
+from sam_bench.cell_table import cell_batches, write_cell_table
 from sam_bench.config import expand_cells, pretrain_id, synthetic_root, uses_pretraining, validate_config
 from sam_bench.errors import ConfigError
 
@@ -21,20 +22,26 @@ PRETRAIN_ID = pretrain_id(CONFIG)
 CELLS = {cell["cell_id"]: cell for cell in expand_cells(CONFIG)}
 from sam_bench.report.targets import TARGETS, warn_unlike  # noqa: E402  (methods of one target: like for like)
 warn_unlike(CONFIG["experiment"], CELLS.values(), TARGETS)
+# the rules read the cells from this file (named by its content); see sam_bench/cell_table.py
+CELL_TABLE = str(write_cell_table(list(CELLS.values()), f"{RESULTS}/cell_tables"))
+# cells_per_job > 1: one job runs a batch of cells in turn (Snakemake spends milliseconds per job
+# planning, so 50,000 one-cell jobs take minutes to plan; 5,000 ten-cell jobs, seconds)
+BATCHES = cell_batches(list(CELLS), CONFIG["cells_per_job"]) if CONFIG["cells_per_job"] > 1 else {}
+DONE_FILES = [f"{RESULTS}/batches/{b}.json" for b in sorted(BATCHES)] if BATCHES else \
+    [f"{RESULTS}/cells/{c}/result.json" for c in sorted(CELLS)]
 SUMMARY = f"{RESULTS}/summary/{CONFIG['experiment']}"
 REPORT = f"{CONFIG['report_dir']}/report.pdf"
 JAX_CACHE = f"{RESULTS}/.jax_cache"
 
 wildcard_constraints:
-    cell="|".join(map(lambda c: c.replace(".", r"\."), CELLS)),
+    cell=r"[^/]+",  # a cell id is one folder name; which ids exist is the cell table's business
+    batch=r"batch-[0-9a-f]+",
 
 
 def cell_inputs(cell):
-    """What a fine-tuning job waits for: the pretraining output if it uses it, and the
-    synthetic suite if it reads it."""
-    inputs = []
+    """What a fine-tuning job waits for: the pretraining output if it uses it (which itself
+    waits for the synthetic suite), else the synthetic suite if it reads it. One file, not
+    both: each input costs Snakemake a producer lookup per job, which adds up at 50k cells."""
     if uses_pretraining(cell, CONFIG):
-        inputs.append(f"{RESULTS}/pretrain/{cell['pretrain_id']}/pretrain.json")
-    if cell["source"] == "synthetic":
-        inputs.append(f"{SYNTHETIC_ROOT}/suite.json")
-    return inputs
+        return [f"{RESULTS}/pretrain/{cell['pretrain_id']}/pretrain.json"]
+    return [f"{SYNTHETIC_ROOT}/suite.json"] if cell["source"] == "synthetic" else []

@@ -9,4 +9,4 @@ rule synthesize:
         root=SYNTHETIC_ROOT,
         seed=CONFIG["data"]["synthetic_seed"],
     shell:
-        "sam-bench synthesize --root {params.root} --seed {params.seed}"
+        "sam-bench synthesize --root {params.root:q} --seed {params.seed}"

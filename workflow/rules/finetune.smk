@@ -1,16 +1,38 @@
-# One job per cell. Each job gets `threads_per_cell` threads; Snakemake never runs more
-# jobs than --cores allows, so jobs do not oversubscribe the CPU. An interrupted cell
-# resumes from its last checkpoint when the workflow is run again.
+# One job per cell (or per batch of `cells_per_job` cells). Each job gets `threads_per_cell`
+# threads; Snakemake never runs more jobs than --cores allows, so jobs do not oversubscribe
+# the CPU. An interrupted cell resumes from its last checkpoint when the workflow is run again.
 
-rule finetune:
-    input:
-        # the pretraining output supplies the workflow model's weights and vocabulary; cells
-        # that start from a public checkpoint wait only for their data
-        lambda wildcards: cell_inputs(CELLS[wildcards.cell]),
-    output:
-        f"{RESULTS}/cells/{{cell}}/result.json",
-    threads: CONFIG.get("threads_per_cell", 1)
-    params:
-        cell=lambda wildcards: json.dumps(CELLS[wildcards.cell]),
-    shell:
-        "sam-bench run-cell --cell {params.cell:q} --threads {threads} --compilation-cache {JAX_CACHE}"
+if not BATCHES:
+
+    rule finetune:
+        input:
+            # the pretraining output supplies the workflow model's weights and vocabulary; cells
+            # that start from a public checkpoint wait only for their data
+            lambda wildcards: cell_inputs(CELLS[wildcards.cell]),
+        output:
+            f"{RESULTS}/cells/{{cell}}/result.json",
+        threads: CONFIG.get("threads_per_cell", 1)
+        params:
+            table=CELL_TABLE,
+            cache=JAX_CACHE,
+        shell:
+            # every path quoted: a results_dir with a space or a `;` is a path, never a command
+            "sam-bench run-cell --cell-table {params.table:q} --cell-id {wildcards.cell:q} --threads {threads}"
+            " --compilation-cache {params.cache:q}"
+
+else:
+
+    rule finetune_batch:
+        input:
+            lambda wildcards: sorted({f for c in BATCHES[wildcards.batch] for f in cell_inputs(CELLS[c])}),
+        output:
+            # lists the batch's result files; each cell's result.json is written as it finishes
+            f"{RESULTS}/batches/{{batch}}.json",
+        threads: CONFIG.get("threads_per_cell", 1)
+        params:
+            table=CELL_TABLE,
+            cache=JAX_CACHE,
+            ids=lambda wildcards: BATCHES[wildcards.batch],
+        shell:
+            "sam-bench run-cell --cell-table {params.table:q} --cell-id {params.ids:q} --batch-out {output:q}"
+            " --threads {threads} --compilation-cache {params.cache:q}"

@@ -11,6 +11,7 @@ rule pretrain:
         spec=json.dumps(CONFIG["pretrain"], sort_keys=True),
         corpus=f"{SYNTHETIC_ROOT}/corpus/pretrain.txt",
         out=f"{RESULTS}/pretrain/{PRETRAIN_ID}",
+        cache=JAX_CACHE,
     shell:
-        "sam-bench pretrain --spec-json {params.spec:q} --corpus {params.corpus} --out {params.out}"
-        " --threads {threads} --compilation-cache {JAX_CACHE}"
+        "sam-bench pretrain --spec-json {params.spec:q} --corpus {params.corpus:q} --out {params.out:q}"
+        " --threads {threads} --compilation-cache {params.cache:q}"

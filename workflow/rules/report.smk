@@ -1,16 +1,21 @@
-# Aggregate every cell into tidy tables, then regenerate the report from them.
+# Aggregate every cell into tidy tables, then regenerate the report from them. A diverged
+# cell writes its result.json like any other (status "diverged"), so both always run.
 
 rule aggregate:
     input:
-        expand(f"{RESULTS}/cells/{{cell}}/result.json", cell=sorted(CELLS)),
+        # every cell's result.json (or, with cells_per_job > 1, every batch's list of them)
+        DONE_FILES,
     output:
         f"{SUMMARY}/summary.parquet",
         f"{SUMMARY}/summary.csv",
         f"{SUMMARY}/cells.csv",
     params:
         out=SUMMARY,
+        cells=f"{RESULTS}/cells",
+        table=CELL_TABLE,
     shell:
-        "sam-bench aggregate {input} --out {params.out}"
+        # the cell ids come from the table: 50,000 result paths would overflow a command line
+        "sam-bench aggregate --cells-dir {params.cells:q} --cell-table {params.table:q} --out {params.out:q}"
 
 
 rule report:
@@ -24,4 +29,4 @@ rule report:
         out=lambda wildcards, output: str(Path(output[0]).parent),
         title=f"sam-bench: {CONFIG['experiment']}",
     shell:
-        "sam-bench report --summary {params.summary} --out {params.out} --title {params.title:q}"
+        "sam-bench report --summary {params.summary:q} --out {params.out:q} --title {params.title:q}"

@@ -41,7 +41,8 @@ def _excluded(rows: pd.DataFrame) -> pd.Series:
     if "status" in rows.columns:
         bad |= rows["status"].notna() & (rows["status"].astype(object) != "ok")
     if "degenerate" in rows.columns:
-        bad |= rows["degenerate"].astype(object).map(lambda v: v is True or v == "True" or v == 1).astype(bool)
+        # True, numpy True, 1 or "True" (a CSV round trip); missing (NA, None) is not degenerate
+        bad |= rows["degenerate"].astype(object).map(lambda v: str(v).lower() in ("true", "1", "1.0")).astype(bool)
     return bad
 
 
