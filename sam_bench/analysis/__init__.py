@@ -1,0 +1,1 @@
+"""Diagnostics of trained weights: curvature (Hessian-vector products) and loss landscapes."""
