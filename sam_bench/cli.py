@@ -63,10 +63,11 @@ def cmd_pretrain(args) -> None:
 def cmd_run_cell(args) -> None:
     _setup(args.threads, args.compilation_cache)
     from sam_bench.train.finetune import run_cell
+    from sam_bench.train.language_model import is_lm_cell, run_lm_cell
 
     cell = json.loads(args.cell) if args.cell else json.loads(Path(args.cell_file).read_text())
     out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
-    result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after)
+    result = (run_lm_cell if is_lm_cell(cell) else run_cell)(cell, out, progress=not args.no_progress, stop_after=args.stop_after)
     if result is None:
         print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
         sys.exit(3)

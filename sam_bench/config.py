@@ -74,7 +74,18 @@ def _registry_problems(config: dict) -> list[str]:
         problems.append("data.root: source 'local' needs the directory of the official release files")
     for g, grid in enumerate(config["grids"]):
         finetune = {**config["finetune"], **grid.get("finetune", {})}
+        lm = _is_lm_grid(grid)
+        if lm:  # a decoder LM trains on a corpus from scratch (sam_bench.train.language_model)
+            from sam_bench.train.language_model import lm_grid_problems
+
+            problems += [f"grids[{g}].{p}" for p in lm_grid_problems(grid, finetune, config["data"]["source"],
+                                                                      data_root(config))]
+        elif finetune.get("model_overrides"):
+            problems.append(f"grids[{g}].finetune.model_overrides: only decoder-LM grids take architecture "
+                            f"overrides")
         for i, model in enumerate(grid["model"]):
+            if lm:
+                continue
             if model not in MODEL_CONFIGS:
                 problems.append(f"grids[{g}].model[{i}]: unknown model {model!r}; valid: {sorted(MODEL_CONFIGS)}")
             elif model not in seq2seq:
@@ -85,7 +96,7 @@ def _registry_problems(config: dict) -> list[str]:
         for i, init in enumerate(grid["init"]):
             for model in grid["model"] if init == "checkpoint" else [None]:
                 problems += [f"grids[{g}].init[{i}]: {p}" for p in _init_problems(model or init, config)]
-        for i, task in enumerate(grid["task"]):
+        for i, task in enumerate(grid["task"] if not lm else []):
             if task not in tasks:
                 problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
             elif official and config["data"]["subsamples"] == "manifest":
@@ -107,6 +118,12 @@ def _registry_problems(config: dict) -> list[str]:
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
     return problems
+
+
+def _is_lm_grid(grid: dict) -> bool:
+    from sam_bench.models.decoder_lm import DECODER_LM_CONFIGS
+
+    return any(model in DECODER_LM_CONFIGS for model in grid["model"])
 
 
 def _encoder_problems(model: str, grid: dict, finetune: dict) -> list[str]:
@@ -229,6 +246,7 @@ def expand_cells(config: dict) -> list[dict]:
                     "optimizer": r.canonical(), "method": r.method, "base_optimizer": r.base, "rho": r.rho,
                     "seed": seed, "finetune": {**config["finetune"], **grid.get("finetune", {})},
                     "results_dir": config["results_dir"],
+                    **({"grid": grid["name"]} if _is_lm_grid(grid) else {}),
                     **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
                 }
                 cell["cell_id"] = cell_id(cell)

@@ -29,7 +29,8 @@ def test_hessian_top_eigenvalue_of_a_quadratic(eigs):
     loss, params, _ = _quadratic(eigs)
     spec = top_eigenvalue(loss, params, steps=30)
     assert abs(spec.top_eigenvalue - eigs.max()) <= 1e-4 * abs(eigs.max())
-    assert abs(spec.top_eigenvalue - eigs.max()) <= spec.residual < 1e-2  # the residual bounds the error
+    # the residual bounds the error (up to the float32 rounding of the HVP)
+    assert abs(spec.top_eigenvalue - eigs.max()) <= spec.residual + 1e-6 * eigs.max() and spec.residual < 1e-2
 
 
 def test_hessian_top_eigenvalue_is_algebraic_not_magnitude():
@@ -61,15 +62,14 @@ def test_hessian_vector_product_equals_finite_differences_of_the_gradient():
 
     v = jax.tree.map(lambda t: jnp.asarray(rng.standard_normal(t.shape), jnp.float32), params)
     exact = hvp(loss, params, v)
-    h = 1e-2
+    h = 2e-3
     grad = jax.grad(loss)
     plus = grad(jax.tree.map(lambda p, d: p + h * d, params, v))
     minus = grad(jax.tree.map(lambda p, d: p - h * d, params, v))
     fd = jax.tree.map(lambda a, b: (a - b) / (2 * h), plus, minus)
-    for key in params:
-        np.testing.assert_allclose(exact[key], fd[key], rtol=2e-3, atol=2e-4)
-    # and the HVP is not trivially zero
-    assert max(float(jnp.abs(t).max()) for t in jax.tree.leaves(exact)) > 1e-2
+    flat = lambda t: np.concatenate([np.ravel(x) for x in jax.tree.leaves(t)])
+    assert np.linalg.norm(flat(exact)) > 0.1  # not trivially zero
+    assert np.linalg.norm(flat(exact) - flat(fd)) <= 1e-3 * np.linalg.norm(flat(exact))
 
 
 def test_hessian_rejects_bad_arguments():
