@@ -27,7 +27,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from scipy.linalg import eigh_tridiagonal
 
-__all__ = ["HessianSpectrum", "hvp", "flat_hvp", "top_eigenvalue", "hutchinson_trace"]
+__all__ = ["HessianSpectrum", "hvp", "flat_hvp", "top_eigenvalue", "hutchinson_trace", "curvature"]
 
 
 def hvp(loss_fn: Callable[[Any], jax.Array], params, vector):
@@ -100,6 +100,21 @@ def hutchinson_trace(loss_fn: Callable[[Any], jax.Array], params, *, samples: in
     if not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
     matvec, n = flat_hvp(loss_fn, params)
+    return _hutchinson(matvec, n, samples, seed)
+
+
+def curvature(loss_fn: Callable[[Any], jax.Array], params, *, steps: int = 20, probes: int = 10,
+              seed: int = 0) -> tuple[HessianSpectrum, float, float]:
+    """(top-eigenvalue spectrum, trace estimate, its standard error) sharing one compiled HVP."""
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if not isinstance(probes, int) or probes < 1:
+        raise ValueError(f"samples must be an integer >= 1, got {probes!r}")
+    matvec, n = flat_hvp(loss_fn, params)
+    return (_lanczos(matvec, n, steps, seed), *_hutchinson(matvec, n, probes, seed))
+
+
+def _hutchinson(matvec, n: int, samples: int, seed: int) -> tuple[float, float]:
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(samples):

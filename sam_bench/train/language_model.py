@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from sam_bench.analysis.hessian import hutchinson_trace, top_eigenvalue
+from sam_bench.analysis.hessian import curvature
 from sam_bench.data.batching import batch_at_step, eval_batches
 from sam_bench.data.corpus import CORPORA, WindowSplit, byte_windows, corpus_problems, unigram_entropy
 from sam_bench.errors import ConfigError
@@ -187,8 +187,8 @@ def run_lm_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_
     bar.close()
 
     loss_fn = sample_loss_fn(lm.objective, lm.train, HESSIAN_SAMPLE)
-    spectrum = top_eigenvalue(loss_fn, params, steps=LANCZOS_STEPS, seed=cell["seed"])
-    trace, trace_se = hutchinson_trace(loss_fn, params, samples=HUTCHINSON_PROBES, seed=cell["seed"])
+    spectrum, trace, trace_se = curvature(loss_fn, params, steps=LANCZOS_STEPS, probes=HUTCHINSON_PROBES,
+                                          seed=cell["seed"])
     val_loss = curve[-1]["value"]
     values = {"val_loss": val_loss, "val_perplexity": float(np.exp(val_loss)),
               "hessian_top_eigenvalue": spectrum.top_eigenvalue, "hessian_trace": trace, **lm.baselines}
