@@ -80,7 +80,9 @@ def _registry_problems(config: dict) -> list[str]:
 
             problems += [f"grids[{g}].{p}" for p in lm_grid_problems(grid, finetune, config["data"]["source"],
                                                                       data_root(config))]
-        elif finetune.get("model_overrides"):
+        if grid.get("eval_tasks"):  # transfer evaluation (sam_bench.train.transfer)
+            problems += _transfer_problems(g, grid, config)
+        if not lm and finetune.get("model_overrides"):
             problems.append(f"grids[{g}].finetune.model_overrides: only decoder-LM grids take architecture "
                             f"overrides")
         for i, model in enumerate(grid["model"]):
@@ -117,6 +119,23 @@ def _registry_problems(config: dict) -> list[str]:
                     (recipe.with_rho(rho) if rho is not None else recipe).validate(batch, accumulation)
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
+    return problems
+
+
+def _transfer_problems(g: int, grid: dict, config: dict) -> list[str]:
+    from sam_bench.models import MODEL_CONFIGS, model_family
+    from sam_bench.train.transfer import eval_task_problems
+
+    problems = [f"grids[{g}].eval_tasks: transfer evaluation fits new heads on an encoder's features; "
+                f"{m!r} is not a BERT-family encoder" for m in grid["model"]
+                if m in MODEL_CONFIGS and model_family(MODEL_CONFIGS[m]) != "bert"]
+    for task in grid["task"]:
+        problems += [f"grids[{g}].{p}" for p in eval_task_problems(task, grid["eval_tasks"])]
+    if config["data"]["source"] != "synthetic":
+        from sam_bench.data.preflight import data_problems
+
+        for i, task in enumerate(grid["eval_tasks"]):
+            problems += [f"grids[{g}].eval_tasks[{i}]: {p}" for p in data_problems(task, config["data"])]
     return problems
 
 
@@ -247,6 +266,7 @@ def expand_cells(config: dict) -> list[dict]:
                     "seed": seed, "finetune": {**config["finetune"], **grid.get("finetune", {})},
                     "results_dir": config["results_dir"],
                     **({"grid": grid["name"]} if _is_lm_grid(grid) else {}),
+                    **({"eval_tasks": list(grid["eval_tasks"])} if grid.get("eval_tasks") else {}),
                     **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
                 }
                 cell["cell_id"] = cell_id(cell)
