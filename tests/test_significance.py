@@ -1,5 +1,5 @@
 """The paired bootstrap test (Berg-Kirkpatrick et al. 2012) against an exact enumeration, and
-its edge cases; the corpus F0.5 of summed edit counts (bootstrap_ and conll_ in the names)."""
+its edge cases; the corpus F0.5 of summed edit counts."""
 import itertools
 
 import numpy as np
@@ -29,7 +29,7 @@ def test_bootstrap_edge_cases():
         paired_bootstrap(a, a[:5], np.mean)
 
 
-def test_bootstrap_conll_f05_resamples_counts_not_sentence_scores():
+def test_bootstrap_f05_resamples_counts_not_sentence_scores():
     assert f_beta_from_counts([[2, 1, 3], [1, 0, 0]]) == pytest.approx(100 * 1.25 * 0.75 * 0.5 / (0.25 * 0.75 + 0.5))
     rng = np.random.default_rng(0)
     gold = rng.integers(0, 4, 300)
