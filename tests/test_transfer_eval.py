@@ -71,3 +71,22 @@ def test_transfer_eval_config_errors_before_compute(setup, tmp_path):
         validate_config(_config(root, folder, tmp_path, ["cola", "copa"]))
     with pytest.raises(ConfigError, match="'t5.1.1-tiny' is not a BERT-family encoder"):
         validate_config(_config(root, folder, tmp_path, ["cola"], model="t5.1.1-tiny", task="cb"))
+
+
+def test_landscape_and_hessian_of_a_finished_encoder_cell(setup, tmp_path):
+    """The diagnostics read back a fine-tuning (BERT-family) cell, not only LM cells."""
+    from sam_bench.analysis.cells import hessian_rows, landscape_rows, load_finished_cell
+
+    root, folder = setup
+    config = _config(root, folder, tmp_path, ["cola"])
+    del config["grids"][0]["eval_tasks"]
+    (cell,) = expand_cells(validate_config(config))
+    out = tmp_path / "cells" / cell["cell_id"]
+    run_cell(cell, out, progress=False)
+    fc = load_finished_cell(out, sample=4)
+    assert fc.step == 2 and fc.sample == 4
+    rows = landscape_rows(fc, points_1d=3, points_2d=0)
+    assert [r["alpha"] for r in rows] == [-1.0, 0.0, 1.0] and all(np.isfinite(r["value"]) for r in rows)
+    assert {r["metric"] for r in hessian_rows(fc, steps=3, probes=2)} == {"hessian_top_eigenvalue", "hessian_trace"}
+    with pytest.raises(ConfigError, match="not a finished cell"):
+        load_finished_cell(tmp_path)
