@@ -76,11 +76,11 @@ def landscape_rows(base: dict, *, alphas_1d=None, values_1d=None, alphas_2d=None
                    values_2d=None) -> list[dict]:
     """Tidy rows: ``metric`` landscape_1d (column ``alpha``) or landscape_2d (``alpha``, ``beta``),
     ``value`` the training loss, every key of ``base`` (the cell's axes) repeated."""
-    rows = []
+    rows, r = [], lambda x: round(float(x), 10)  # linspace's 1e-17 noise would split a join on alpha
     if values_1d is not None:
-        rows += [{**base, "metric": "landscape_1d", "alpha": float(a), "beta": None, "value": float(v)}
+        rows += [{**base, "metric": "landscape_1d", "alpha": r(a), "beta": None, "value": float(v)}
                  for a, v in zip(alphas_1d, values_1d)]
     if values_2d is not None:
-        rows += [{**base, "metric": "landscape_2d", "alpha": float(a), "beta": float(b), "value": float(values_2d[i, j])}
+        rows += [{**base, "metric": "landscape_2d", "alpha": r(a), "beta": r(b), "value": float(values_2d[i, j])}
                  for i, a in enumerate(alphas_2d) for j, b in enumerate(betas_2d)]
     return rows

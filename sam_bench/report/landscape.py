@@ -28,7 +28,11 @@ def read_diagnostics(paths: Iterable[str | Path]) -> pd.DataFrame:
         if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
             raise ValueError(f"{path}: not a diagnostics file (expected an object with a list 'rows')")
         rows += doc["rows"]
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    for axis in ("alpha", "beta"):  # grid coordinates join across cells
+        if axis in df:
+            df[axis] = pd.to_numeric(df[axis]).round(10)
+    return df
 
 
 def _methods(df: pd.DataFrame) -> list[str]:
