@@ -1,1 +1,2 @@
-"""Diagnostics of trained weights: curvature (Hessian-vector products) and loss landscapes."""
+"""Measurements beyond a task score: curvature (Hessian-vector products), loss landscapes of
+finished cells, and the paired bootstrap significance test. See docs/analyses.md."""
