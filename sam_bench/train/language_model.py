@@ -43,7 +43,6 @@ from sam_bench.train.step import make_train_step
 
 ROW_PAPER = "sam-bench"
 HESSIAN_SAMPLE, LANCZOS_STEPS, HUTCHINSON_PROBES = 32, 20, 10
-LOWER_IS_BETTER = ("val_loss", "val_perplexity", "hessian_top_eigenvalue", "hessian_trace")
 
 
 def is_lm_cell(cell: dict) -> bool:
