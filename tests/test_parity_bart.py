@@ -5,27 +5,25 @@ input. Skipped where torch or transformers is not installed (pip install -e '.[p
 from __future__ import annotations
 
 import dataclasses
+import math
 
+import jax
 import numpy as np
 import pytest
+from flax import nnx
 
-from sam_bench.models.bart import (BART_CONFIGS, BartConfig, bart_apply, bart_config, hf_name, import_bart_state,
+from sam_bench.models.bart import (BART_CONFIGS, Bart, BartConfig, bart_apply, bart_config, hf_name, import_bart_state,
                                    init_bart, load_bart_hf, shift_tokens_right)
 
 TOL = 1e-4
 
 
 def test_bart_named_configs_have_the_published_sizes():
-    import math
-
-    from flax import nnx
-
     counts = {}
     for name in ("bart-base", "bart-large"):
-        _, shapes = nnx.split(nnx.eval_shape(lambda n=name: __import__("sam_bench.models.bart", fromlist=["Bart"]).Bart(
-            bart_config(n), rngs=nnx.Rngs(params=0))), nnx.Param)
-        counts[name] = sum(math.prod(v.shape) for v in __import__("jax").tree.leaves(shapes))
-    # HF's counts (model card: 140M, 406M) include the final_logits_bias buffer
+        _, shapes = nnx.split(nnx.eval_shape(lambda n=name: Bart(bart_config(n), rngs=nnx.Rngs(params=0))), nnx.Param)
+        counts[name] = sum(math.prod(v.shape) for v in jax.tree.leaves(shapes))
+    # transformers' counts (model cards: 140M, 406M) plus our final_logits_bias parameter (a buffer there)
     assert counts["bart-base"] == 139_470_681 and counts["bart-large"] == 406_341_721
 
 
@@ -33,14 +31,14 @@ def test_bart_import_names_and_shapes_are_checked():
     config = BartConfig(vocab_size=40, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
                         decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=20)
     _, params = init_bart(config, 0)
-    from flax import nnx
-
     tensors = {}
     for path, var in nnx.to_flat_state(params):
         key, transpose = hf_name(path)
         arr = np.asarray(var.get_value())
         tensors[key] = arr.reshape(1, -1) if key == "final_logits_bias" else (arr.T if transpose else arr)
-    import_bart_state(tensors, config)  # round trip works
+    _, back = import_bart_state(tensors, config)  # the round trip restores every tensor
+    for (path, ours), (_, again) in zip(nnx.to_flat_state(params), nnx.to_flat_state(back)):
+        np.testing.assert_array_equal(ours.get_value(), again.get_value(), err_msg=str(path))
     broken = dict(tensors)
     broken.pop("model.decoder.layers.0.fc1.bias")
     broken["model.encoder.extra.weight"] = np.zeros(3)
