@@ -7,9 +7,11 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/diagnostics.smk"
 
 
 rule all:
     input:
         REPORT,
+        DIAGNOSTICS_CSV if DIAGNOSTIC_KINDS else [],
     default_target: True

@@ -67,6 +67,7 @@ def cmd_pretrain(args) -> None:
 def cmd_run_cell(args) -> None:
     _setup(args.threads, args.compilation_cache)
     from sam_bench.train.finetune import run_cell
+    from sam_bench.train.language_model import is_lm_cell, run_lm_cell
 
     if args.cell_table:
         from sam_bench.cell_table import read_cell
@@ -80,8 +81,11 @@ def cmd_run_cell(args) -> None:
     for cell in cells:  # a batch (cells_per_job > 1) runs its cells in turn; one failure stops no other
         out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
         try:
-            result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after,
-                              wait_for_lock=args.if_locked == "wait")
+            if is_lm_cell(cell):  # a language-model cell (the Functional-SAM comparison)
+                result = run_lm_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after)
+            else:
+                result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after,
+                                  wait_for_lock=args.if_locked == "wait")
         except CellLocked as err:
             print(f"sam-bench: skipped: {err}", file=sys.stderr)
             sys.exit(4)
@@ -102,6 +106,28 @@ def cmd_run_cell(args) -> None:
         from sam_bench.io import write_json_atomic
 
         write_json_atomic(args.batch_out, {"results": done})
+
+
+def cmd_diagnose(args) -> None:
+    """`landscape` / `hessian` over a finished cell's checkpoint: tidy rows to a JSON file."""
+    _setup(args.threads, args.compilation_cache)
+    from sam_bench.analysis.cells import finite, hessian_rows, landscape_rows, load_finished_cell
+    from sam_bench.io import write_json_atomic
+
+    fc = load_finished_cell(args.cell_dir, sample=args.sample)
+    if args.command == "landscape":
+        rows = landscape_rows(fc, points_1d=args.points_1d, points_2d=args.points_2d, seed=args.seed)
+    else:
+        rows = hessian_rows(fc, steps=args.steps, probes=args.probes)
+    write_json_atomic(args.out, {"cell_id": fc.cell["cell_id"], "kind": args.command, "rows": finite(rows)})
+    print(args.out)
+
+
+def cmd_diagnostics(args) -> None:
+    from sam_bench.report.landscape import write_diagnostics
+
+    for path in write_diagnostics(args.inputs, args.out, args.figures):
+        print(path)
 
 
 def cmd_data(args) -> None:
@@ -196,6 +222,29 @@ def build_parser() -> argparse.ArgumentParser:
                            help="when another run is training this cell: wait for it (default) or skip (exit 4)")
             p.add_argument("--stop-after", type=int, default=None,
                            help="stop (exit 3) after the first checkpoint at or past this step; for testing resume")
+
+    for name, help_text in (("landscape", "1-D interpolation and 2-D loss surface around a finished cell's weights"),
+                            ("hessian", "top Hessian eigenvalue (Lanczos) and trace (Hutchinson) of a finished cell")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--cell-dir", required=True, help="results/cells/<cell_id> of a finished cell")
+        p.add_argument("--out", required=True, help="the JSON file of tidy rows to write")
+        p.add_argument("--sample", type=int, default=64, help="training examples in the fixed sample (file order)")
+        p.add_argument("--threads", type=int, default=None)
+        p.add_argument("--compilation-cache", default=None)
+        if name == "landscape":
+            p.add_argument("--points-1d", type=int, default=21, help="α values in [-1, 1] (0: skip)")
+            p.add_argument("--points-2d", type=int, default=25, help="grid points per axis in [-1, 1] (0: skip)")
+            p.add_argument("--seed", type=int, default=0, help="seed of the two random directions")
+        else:
+            p.add_argument("--steps", type=int, default=20, help="Lanczos steps (Hessian-vector products)")
+            p.add_argument("--probes", type=int, default=10, help="Hutchinson probes for the trace")
+        p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser("diagnostics", help="collect landscape/hessian rows into a CSV and draw the landscape figures")
+    p.add_argument("inputs", nargs="+", help="landscape.json / hessian.json files")
+    p.add_argument("--out", required=True, help="the CSV to write")
+    p.add_argument("--figures", required=True, help="folder for landscape_1d / landscape_2d (.pdf, .png)")
+    p.set_defaults(func=cmd_diagnostics)
 
     p = sub.add_parser("data", help="verify data against data_manifests/, pin subsamples, show a manifest",
                        add_help=False)

@@ -81,7 +81,20 @@ def _registry_problems(config: dict) -> list[str]:
             where = f"grids[{g}].data.root" if "data" in grid else "data.root"
             problems.append(f"{where}: source 'local' needs the directory of the official release files")
         finetune = {**config["finetune"], **grid.get("finetune", {})}
+        lm = _is_lm_grid(grid)
+        if lm:  # a decoder LM trains on a corpus from scratch (sam_bench.train.language_model)
+            from sam_bench.train.language_model import lm_grid_problems
+
+            problems += [f"grids[{g}].{p}" for p in lm_grid_problems(grid, finetune, config["data"]["source"],
+                                                                      data_root(config))]
+        if grid.get("eval_tasks"):  # transfer evaluation (sam_bench.train.transfer)
+            problems += _transfer_problems(g, grid, config)
+        if not lm and finetune.get("model_overrides"):
+            problems.append(f"grids[{g}].finetune.model_overrides: only decoder-LM grids take architecture "
+                            f"overrides")
         for i, model in enumerate(grid["model"]):
+            if lm:
+                continue
             if model not in MODEL_CONFIGS:
                 problems.append(f"grids[{g}].model[{i}]: unknown model {model!r}; valid: {sorted(MODEL_CONFIGS)}")
             elif model not in seq2seq:
@@ -92,7 +105,7 @@ def _registry_problems(config: dict) -> list[str]:
         for i, init in enumerate(grid["init"]):
             for model in grid["model"] if init == "checkpoint" else [None]:
                 problems += [f"grids[{g}].init[{i}]: {p}" for p in _init_problems(model or init, config)]
-        for i, task in enumerate(grid["task"]):
+        for i, task in enumerate(grid["task"] if not lm else []):
             if task not in tasks:
                 problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
             elif official and data["subsamples"] == "manifest":
@@ -114,6 +127,29 @@ def _registry_problems(config: dict) -> list[str]:
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
     return problems
+
+
+def _transfer_problems(g: int, grid: dict, config: dict) -> list[str]:
+    from sam_bench.models import MODEL_CONFIGS, model_family
+    from sam_bench.train.transfer import eval_task_problems
+
+    problems = [f"grids[{g}].eval_tasks: transfer evaluation fits new heads on an encoder's features; "
+                f"{m!r} is not a BERT-family encoder" for m in grid["model"]
+                if m in MODEL_CONFIGS and model_family(MODEL_CONFIGS[m]) != "bert"]
+    for task in grid["task"]:
+        problems += [f"grids[{g}].{p}" for p in eval_task_problems(task, grid["eval_tasks"])]
+    if config["data"]["source"] != "synthetic":
+        from sam_bench.data.preflight import data_problems
+
+        for i, task in enumerate(grid["eval_tasks"]):
+            problems += [f"grids[{g}].eval_tasks[{i}]: {p}" for p in data_problems(task, config["data"])]
+    return problems
+
+
+def _is_lm_grid(grid: dict) -> bool:
+    from sam_bench.models.decoder_lm import DECODER_LM_CONFIGS
+
+    return any(model in DECODER_LM_CONFIGS for model in grid["model"])
 
 
 def _encoder_problems(model: str, grid: dict, finetune: dict) -> list[str]:
@@ -262,8 +298,10 @@ def _data_files(task_name: str, data: dict) -> dict[str, Path]:
     from sam_bench.data.preflight import cell_splits
     from sam_bench.tasks import get_task, task_names
 
-    if data["source"] != "local":  # synthetic: named by its seed; tfds: by its versioned name
-        return {}
+    from sam_bench.tasks import MIXTURES, TASKS
+
+    if data["source"] != "local" or (task_name not in TASKS and task_name not in MIXTURES):
+        return {}  # synthetic: named by its seed; tfds: by its versioned name; LM corpora: by their name
     root, files = Path(data["root"]), {}
     for name in task_names(task_name):
         task = get_task(name)
@@ -314,6 +352,8 @@ def expand_cells(config: dict) -> list[dict]:
                     "optimizer": r.canonical(), "method": r.method, "base_optimizer": r.base, "rho": r.rho,
                     "seed": seed, "finetune": {**config["finetune"], **grid.get("finetune", {})},
                     "results_dir": config["results_dir"],
+                    **({"grid": grid["name"]} if _is_lm_grid(grid) else {}),
+                    **({"eval_tasks": list(grid["eval_tasks"])} if grid.get("eval_tasks") else {}),
                     **({"checkpoint_root": config["checkpoint_root"]} if init not in ("pretrained", "random") else {}),
                     **inits[init], **data_prints[files_key],
                 }

@@ -25,7 +25,7 @@ from sam_bench.models.checkpoints import load_initial_params
 from sam_bench.models.tokenizers import load_tokenizer
 from sam_bench.optim import parse_recipe
 from sam_bench.tasks import get_task
-from sam_bench.train import encoder, health, text_to_text
+from sam_bench.train import encoder, health, text_to_text, transfer
 from sam_bench.train.checkpoint import TrainStateCheckpoints
 from sam_bench.train.lock import CellLock
 from sam_bench.train.step import make_train_step
@@ -127,6 +127,15 @@ def result_rows(cell: dict, best: dict, chance: dict | None = None, *, status: s
             "status": status, "status_reason": status_reason, "degenerate": task in degenerate,
         })
     return rows
+
+
+def _transfer(cell: dict, graphdef, params, tokenizer) -> list[dict]:
+    """FSAM Fig. 3: the final weights scored on the grid's ``eval_tasks`` (see train/transfer.py)."""
+    if not cell.get("eval_tasks"):
+        return []
+    scores = transfer.transfer_scores(cell, graphdef, params, tokenizer)
+    return transfer.transfer_rows(cell, result_rows(cell, {k: {"value": v, "step": cell["finetune"]["steps"]}
+                                                           for k, v in scores.items()}))
 
 
 def _check_cell_file(out_dir: Path, cell: dict) -> None:
@@ -247,7 +256,7 @@ def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None)
                  "full_sizes": mixture.full_sizes, "fingerprints": mixture.fingerprints,
                  "subsamples": mixture.subsamples, "source": mixture.source},
         "rows": result_rows(cell, best_per_metric(history), training.chance, status=status, status_reason=reason,
-                            degenerate=tuple(degenerate)),
+                            degenerate=tuple(degenerate)) + _transfer(cell, graphdef, params, tokenizer),
         "curve": history,
         "timing": {"steps": len(losses), "seconds_per_step": float(np.median(timed)),
                    # the first step includes tracing and XLA compilation (or a compilation-cache hit)

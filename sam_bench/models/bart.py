@@ -1,0 +1,307 @@
+"""BART (Lewis et al. 2020) encoder-decoder in ``flax.nnx``, and the import of Hugging Face
+``BartForConditionalGeneration`` checkpoints (FSAM Table 2: BART-base/large on XSUM, CoNLL-2014).
+
+The network reproduces transformers' PyTorch BART:
+
+* token embedding ``shared`` (scaled by sqrt(d_model) only with ``scale_embedding``; false for
+  bart-base/large) used by encoder, decoder and, transposed, as the output projection, plus
+  ``final_logits_bias``;
+* learned positions with BART's offset of 2 (row ``t + 2`` for position t), then
+  ``layernorm_embedding``;
+* post-norm blocks (sublayer, residual add, LayerNorm with bias, eps 1e-5);
+* attention with biases, queries scaled by d_head^-1/2; GELU (exact) feed-forward ``fc1``/``fc2``;
+* padding (``pad_token_id``, 1) masked as keys in encoder self-attention and cross-attention;
+  the decoder self-attention is causal.
+
+Dropout (``dropout`` on embeddings, sublayer outputs and ``activation_dropout`` after the GELU)
+draws from one key per call. Parameter tree (HF name without ``model.`` and ``.weight``)::
+
+    shared.embedding                                [vocab, d_model]
+    {encoder,decoder}.embed_positions.embedding     [max_position_embeddings + 2, d_model]
+    {encoder,decoder}.layernorm_embedding.{scale,bias}
+    encoder.layers[i].self_attn.{q,k,v,out}_proj.{kernel,bias}   kernel [in, out] (HF weight transposed)
+    encoder.layers[i].{self_attn_layer_norm,final_layer_norm}.{scale,bias}
+    encoder.layers[i].{fc1,fc2}.{kernel,bias}
+    decoder.layers[i]: the same plus encoder_attn.* and encoder_attn_layer_norm.*
+    final_logits_bias                               [vocab]   (HF: a [1, vocab] buffer)
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from sam_bench.models.checkpoints import SafetensorsFile, TorchFile
+
+Array = jax.Array
+
+
+@dataclass(frozen=True)
+class BartConfig:
+    vocab_size: int = 50265
+    d_model: int = 768
+    encoder_layers: int = 6
+    decoder_layers: int = 6
+    encoder_attention_heads: int = 12
+    decoder_attention_heads: int = 12
+    encoder_ffn_dim: int = 3072
+    decoder_ffn_dim: int = 3072
+    max_position_embeddings: int = 1024
+    scale_embedding: bool = False
+    pad_token_id: int = 1
+    bos_token_id: int = 0
+    eos_token_id: int = 2
+    decoder_start_token_id: int = 2
+    dropout: float = 0.1
+    activation_dropout: float = 0.0
+    layer_norm_eps: float = 1e-5
+
+    def __post_init__(self):
+        for name in ("vocab_size", "d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads",
+                     "decoder_attention_heads", "encoder_ffn_dim", "decoder_ffn_dim", "max_position_embeddings"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"BartConfig.{name} must be a positive integer, got {value!r}")
+        for heads in (self.encoder_attention_heads, self.decoder_attention_heads):
+            if self.d_model % heads:
+                raise ValueError(f"BartConfig.d_model={self.d_model} must be divisible by the head count {heads}")
+
+    def replace(self, **overrides: Any) -> "BartConfig":
+        return dataclasses.replace(self, **overrides)
+
+
+#: bart-base (140M) and bart-large (406M) as published on the Hugging Face hub.
+BART_CONFIGS = {
+    "bart-base": BartConfig(),
+    "bart-large": BartConfig(d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
+                             decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096),
+}
+_HF_FIELDS = [f.name for f in dataclasses.fields(BartConfig)]
+
+
+def _param(rngs, shape, std):
+    return nnx.Param(jax.random.normal(rngs.params(), shape, jnp.float32) * std)
+
+
+class Linear(nnx.Module):
+    def __init__(self, n_in: int, n_out: int, *, rngs: nnx.Rngs):
+        self.kernel = _param(rngs, (n_in, n_out), 0.02)
+        self.bias = nnx.Param(jnp.zeros((n_out,), jnp.float32))
+
+    def __call__(self, x):
+        return x @ self.kernel[...] + self.bias[...]
+
+
+class LayerNorm(nnx.Module):
+    def __init__(self, n: int, eps: float):
+        self.scale = nnx.Param(jnp.ones((n,), jnp.float32))
+        self.bias = nnx.Param(jnp.zeros((n,), jnp.float32))
+        self.eps = eps
+
+    def __call__(self, x):
+        mean = x.mean(-1, keepdims=True)
+        var = jnp.square(x - mean).mean(-1, keepdims=True)
+        return (x - mean) * jax.lax.rsqrt(var + self.eps) * self.scale[...] + self.bias[...]
+
+
+class Embed(nnx.Module):
+    def __init__(self, n: int, d: int, *, rngs: nnx.Rngs):
+        self.embedding = _param(rngs, (n, d), 0.02)
+
+
+class Attention(nnx.Module):
+    def __init__(self, d: int, heads: int, *, rngs: nnx.Rngs):
+        self.q_proj, self.k_proj = Linear(d, d, rngs=rngs), Linear(d, d, rngs=rngs)
+        self.v_proj, self.out_proj = Linear(d, d, rngs=rngs), Linear(d, d, rngs=rngs)
+        self.heads = heads
+
+    def __call__(self, x, kv, mask):
+        b, t, d = x.shape
+        split = lambda y: y.reshape(y.shape[0], y.shape[1], self.heads, d // self.heads)
+        q = split(self.q_proj(x)) * (d // self.heads) ** -0.5
+        k, v = split(self.k_proj(kv)), split(self.v_proj(kv))
+        scores = jnp.where(mask, jnp.einsum("bqhd,bkhd->bhqk", q, k), jnp.finfo(jnp.float32).min)
+        out = jnp.einsum("bhqk,bkhd->bqhd", jax.nn.softmax(scores, axis=-1), v)
+        return self.out_proj(out.reshape(b, t, d))
+
+
+class _Dropout:
+    def __init__(self, key):
+        self.key, self.site = key, 0
+
+    def __call__(self, x, rate):
+        if self.key is None or rate == 0.0:
+            return x
+        self.site += 1
+        keep = jax.random.bernoulli(jax.random.fold_in(self.key, self.site), 1.0 - rate, x.shape)
+        return jnp.where(keep, x / (1.0 - rate), 0.0)
+
+
+class Layer(nnx.Module):
+    def __init__(self, c: BartConfig, *, decoder: bool, rngs: nnx.Rngs):
+        d = c.d_model
+        heads = c.decoder_attention_heads if decoder else c.encoder_attention_heads
+        ffn = c.decoder_ffn_dim if decoder else c.encoder_ffn_dim
+        self.self_attn = Attention(d, heads, rngs=rngs)
+        self.self_attn_layer_norm = LayerNorm(d, c.layer_norm_eps)
+        if decoder:
+            self.encoder_attn = Attention(d, heads, rngs=rngs)
+            self.encoder_attn_layer_norm = LayerNorm(d, c.layer_norm_eps)
+        self.fc1, self.fc2 = Linear(d, ffn, rngs=rngs), Linear(ffn, d, rngs=rngs)
+        self.final_layer_norm = LayerNorm(d, c.layer_norm_eps)
+        self.decoder, self.dropout, self.activation_dropout = decoder, c.dropout, c.activation_dropout
+
+    def __call__(self, x, self_mask, encoded, cross_mask, drop: _Dropout):
+        x = self.self_attn_layer_norm(x + drop(self.self_attn(x, x, self_mask), self.dropout))
+        if self.decoder:
+            x = self.encoder_attn_layer_norm(x + drop(self.encoder_attn(x, encoded, cross_mask), self.dropout))
+        h = drop(jax.nn.gelu(self.fc1(x), approximate=False), self.activation_dropout)
+        return self.final_layer_norm(x + drop(self.fc2(h), self.dropout))
+
+
+class Stack(nnx.Module):
+    def __init__(self, c: BartConfig, *, decoder: bool, rngs: nnx.Rngs):
+        self.embed_positions = Embed(c.max_position_embeddings + 2, c.d_model, rngs=rngs)
+        self.layernorm_embedding = LayerNorm(c.d_model, c.layer_norm_eps)
+        n = c.decoder_layers if decoder else c.encoder_layers
+        self.layers = nnx.List([Layer(c, decoder=decoder, rngs=rngs) for _ in range(n)])
+        self.dropout = c.dropout
+
+    def __call__(self, embedded, self_mask, encoded, cross_mask, drop):
+        t = embedded.shape[1]
+        x = self.layernorm_embedding(embedded + self.embed_positions.embedding[2: t + 2][None])
+        x = drop(x, self.dropout)
+        for layer in self.layers:
+            x = layer(x, self_mask, encoded, cross_mask, drop)
+        return x
+
+
+class Bart(nnx.Module):
+    """``(input_ids [B, L], decoder_input_ids [B, T]) -> logits [B, T, vocab]`` (float32)."""
+
+    def __init__(self, config: BartConfig, *, rngs: nnx.Rngs):
+        self.config = config
+        self.shared = Embed(config.vocab_size, config.d_model, rngs=rngs)
+        self.encoder = Stack(config, decoder=False, rngs=rngs)
+        self.decoder = Stack(config, decoder=True, rngs=rngs)
+        self.final_logits_bias = nnx.Param(jnp.zeros((config.vocab_size,), jnp.float32))
+
+    def _embed(self, ids):
+        scale = self.config.d_model ** 0.5 if self.config.scale_embedding else 1.0
+        return jnp.take(self.shared.embedding[...], ids, axis=0) * scale
+
+    def __call__(self, input_ids, decoder_input_ids, dropout_key=None):
+        c = self.config
+        for name, ids in (("input_ids", input_ids), ("decoder_input_ids", decoder_input_ids)):
+            if ids.shape[1] > c.max_position_embeddings:
+                raise ValueError(f"{name} has {ids.shape[1]} positions; BART has {c.max_position_embeddings}")
+        drop = _Dropout(dropout_key)
+        keys = (input_ids != c.pad_token_id)[:, None, None, :]
+        encoded = self.encoder(self._embed(input_ids), keys, None, None, drop)
+        t = decoder_input_ids.shape[1]
+        causal = jnp.tril(jnp.ones((t, t), bool))[None, None]
+        hidden = self.decoder(self._embed(decoder_input_ids), causal, encoded, keys, drop)
+        return hidden @ self.shared.embedding[...].T + self.final_logits_bias[...]
+
+
+def bart_config(name: str, **overrides: Any) -> BartConfig:
+    if name not in BART_CONFIGS:
+        raise ValueError(f"unknown BART model {name!r}; valid: {sorted(BART_CONFIGS)}")
+    return BART_CONFIGS[name].replace(**overrides)
+
+
+def init_bart(config: BartConfig, seed: int) -> tuple[nnx.GraphDef, nnx.State]:
+    return nnx.split(Bart(config, rngs=nnx.Rngs(params=seed)), nnx.Param)
+
+
+def bart_apply(graphdef, params, input_ids, decoder_input_ids, dropout_key=None) -> Array:
+    return nnx.merge(graphdef, params)(input_ids, decoder_input_ids, dropout_key)
+
+
+def shift_tokens_right(labels: np.ndarray, config: BartConfig) -> np.ndarray:
+    """HF's teacher-forcing decoder inputs: decoder_start_token_id, then the labels shifted right."""
+    labels = np.asarray(labels)
+    out = np.full_like(labels, config.decoder_start_token_id)
+    out[:, 1:] = np.where(labels[:, :-1] == -100, config.pad_token_id, labels[:, :-1])
+    return out
+
+
+# --------------------------------------------------------------------------
+# Hugging Face import
+# --------------------------------------------------------------------------
+
+def hf_name(path: tuple) -> tuple[str, bool]:
+    """(HF state-dict key, transpose?) of one of our parameter paths."""
+    parts = [str(p) for p in path]
+    if parts == ["final_logits_bias"]:
+        return "final_logits_bias", False
+    leaf = parts[-1]
+    body = ".".join(parts[:-1])
+    name = {"kernel": "weight", "scale": "weight", "embedding": "weight", "bias": "bias"}[leaf]
+    return f"model.{body}.{name}", leaf == "kernel"
+
+
+# HF keys that duplicate ``model.shared.weight`` (tied) and need no tensor of their own
+_TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight")
+
+
+def config_from_hf(folder: str | Path) -> BartConfig:
+    """A BartConfig from a Hugging Face ``config.json``."""
+    path = Path(folder) / "config.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: a Hugging Face BART folder has config.json")
+    hf = json.loads(path.read_text())
+    if hf.get("model_type") != "bart":
+        raise ValueError(f"{path}: model_type is {hf.get('model_type')!r}, not 'bart'")
+    if hf.get("activation_function", "gelu") != "gelu" or hf.get("normalize_before", False):
+        raise ValueError(f"{path}: only BART's post-norm GELU layout is implemented")
+    return BartConfig(**{k: hf[k] for k in _HF_FIELDS if k in hf})
+
+
+def import_bart_state(tensors: Mapping[str, np.ndarray], config: BartConfig) -> tuple[nnx.GraphDef, nnx.State]:
+    """Our (graphdef, params) from a transformers BART state dict; every name and shape checked."""
+    graphdef, abstract = nnx.split(nnx.eval_shape(lambda: Bart(config, rngs=nnx.Rngs(params=0))), nnx.Param)
+    flat = nnx.to_flat_state(abstract)
+    values, missing, shapes = {}, [], []
+    for path, var in flat:
+        key, transpose = hf_name(path)
+        if key not in tensors:
+            missing.append(key)
+            continue
+        arr = np.asarray(tensors[key], np.float32)
+        arr = arr.reshape(-1) if key == "final_logits_bias" else (arr.T if transpose else arr)
+        if arr.shape != tuple(var.get_value().shape):
+            shapes.append(f"{key}: checkpoint {tuple(arr.shape)}, model {tuple(var.get_value().shape)}")
+        values[path] = arr
+    used = {hf_name(path)[0] for path, _ in flat} | set(_TIED)
+    extra = sorted(set(tensors) - used)
+    if missing or extra or shapes:
+        raise ValueError("BART checkpoint does not match the architecture:"
+                         + (f"\n  missing: {missing[:8]}{' ...' if len(missing) > 8 else ''}" if missing else "")
+                         + (f"\n  unexpected: {extra[:8]}{' ...' if len(extra) > 8 else ''}" if extra else "")
+                         + (f"\n  shapes: {shapes[:8]}" if shapes else ""))
+    state = nnx.from_flat_state([(path, var.replace(jnp.asarray(values[path]))) for path, var in flat])
+    return graphdef, state
+
+
+def load_bart_hf(folder: str | Path) -> tuple[BartConfig, nnx.GraphDef, nnx.State]:
+    """(config, graphdef, params) from a Hugging Face folder (config.json + model.safetensors or
+    pytorch_model.bin)."""
+    folder = Path(folder)
+    config = config_from_hf(folder)
+    if (folder / "model.safetensors").exists():
+        source = SafetensorsFile(folder / "model.safetensors")
+    elif (folder / "pytorch_model.bin").exists():
+        source = TorchFile(folder / "pytorch_model.bin")
+    else:
+        raise FileNotFoundError(f"{folder}: no model.safetensors or pytorch_model.bin")
+    with source:
+        tensors = {k: np.array(source.read(k)) for k in source.keys()}
+    return (config, *import_bart_state(tensors, config))
