@@ -39,8 +39,8 @@ result equals the unaccumulated step whenever the loss is an example mean.
 
 Data parallelism: the computation is written for the global batch; under jit with a batch
 sharded over devices XLA's SPMD partitioner does the reductions, so the numbers do not
-depend on the device count. With `parallel_groups` the m groups are vmapped (each device
-works on the groups it holds) instead of looped over (one group's memory at a time).
+depend on the device count. m groups on n devices with n | m run under shard_map: each
+device loops over the groups it holds (the per-device SAM of Foret et al. when m = n).
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+from jax.sharding import PartitionSpec
 
 from sam_bench.optim.fisher import FisherMask, empirical_fisher
 from sam_bench.optim.objective import Objective, as_objective
@@ -126,9 +127,17 @@ def with_gradient_state(base: optax.GradientTransformation, gradient) -> optax.G
 @dataclass(frozen=True)
 class Chunks:
     """How a pass over n examples is split: at most `size` examples at a time. When `fold`
-    is set (accumulation active), chunk j uses the dropout key fold_in(key, j)."""
+    is set (accumulation active), chunk j uses the dropout key fold_in(key, j). When size
+    divides n, chunk j holds examples j, j + n/size, j + 2n/size, ...: strided, so on a
+    mesh every chunk is spread over all devices (a contiguous chunk would sit on a few)."""
     size: int | None = None
     fold: bool = False
+
+    def _stack(self, examples, n):
+        full = n // self.size
+        if n % self.size == 0:
+            return jax.tree.map(lambda x: x.reshape(self.size, full, *x.shape[1:]).swapaxes(0, 1), examples)
+        return jax.tree.map(lambda x: x[: full * self.size].reshape(full, self.size, *x.shape[1:]), examples)
 
     def mean(self, fn, examples, key):
         """Σⱼ nⱼ fn(chunkⱼ, keyⱼ) / n, fn returning a pytree of per-chunk means."""
@@ -136,7 +145,7 @@ class Chunks:
         if self.size is None or n <= self.size:
             return fn(examples, jax.random.fold_in(key, 0) if self.fold else key)
         full, rest = divmod(n, self.size)
-        stacked = jax.tree.map(lambda x: x[: full * self.size].reshape(full, self.size, *x.shape[1:]), examples)
+        stacked = self._stack(examples, n)
         shape = jax.eval_shape(lambda: fn(jax.tree.map(lambda x: x[0], stacked), key))
         zero = jax.tree.map(lambda s: jnp.zeros(s.shape, jnp.float32 if jnp.issubdtype(s.dtype, jnp.floating)
                                                 else s.dtype), shape)
@@ -158,8 +167,9 @@ class Chunks:
         if self.size is None or n <= self.size:
             return fn(examples, jax.random.fold_in(key, 0) if self.fold else key)
         full, rest = divmod(n, self.size)
-        stacked = jax.tree.map(lambda x: x[: full * self.size].reshape(full, self.size, *x.shape[1:]), examples)
-        outs = jax.lax.map(lambda xs: fn(xs[1], jax.random.fold_in(key, xs[0])), (jnp.arange(full), stacked))
+        outs = jax.lax.map(lambda xs: fn(xs[1], jax.random.fold_in(key, xs[0])), (jnp.arange(full), self._stack(examples, n)))
+        if not rest:  # back from strided chunks to example order
+            outs = jax.tree.map(lambda o: o.swapaxes(0, 1), outs)
         outs = jax.tree.map(lambda o: o.reshape(full * self.size, *o.shape[2:]), outs)
         if rest:
             tail = fn(_take(examples, full * self.size, n), jax.random.fold_in(key, full))
@@ -188,7 +198,7 @@ class Standard:
         return GradientState(jnp.zeros((), jnp.int32))
 
     def update(self, objective, params, batch, dropout_key, state=None, base_state=None, *, micro_batch=None,
-               parallel_groups=False):
+               mesh=None):
         chunks = chunks_for(batch, micro_batch)
         loss, grads = chunks.mean(lambda ex, k: jax.value_and_grad(objective)(params, ex, k), batch, dropout_key)
         count = jnp.zeros((), jnp.int32) if state is None else state.count
@@ -384,10 +394,10 @@ class SharpnessAware:
 
     # ---- the step ----------------------------------------------------------
     def update(self, objective, params, batch, dropout_key, state: GradientState | None = None, base_state=None,
-               *, micro_batch: int | None = None, parallel_groups: bool = False):
-        """(loss, grads, new gradient state) for one optimizer step. `parallel_groups` vmaps the
-        m groups (what a mesh wants: each device computes the groups it holds) instead of
-        looping over them; the numbers are the same."""
+               *, micro_batch: int | None = None, mesh=None):
+        """(loss, grads, new gradient state) for one optimizer step. With a `mesh` whose device
+        count n divides m, each device loops over the m/n groups it holds (shard_map) instead
+        of every device taking part in every group; the numbers are the same."""
         objective = as_objective(objective)
         if self.functional:
             objective.require_logits("Functional-SAM")
@@ -410,7 +420,10 @@ class SharpnessAware:
         mask = self.refresh_mask(objective, params, batch, dropout_key, state.mask, state.count, a, chunks)
         selection = None if self.swp_beta is None else self.swp_selection(params, dropout_key)
 
-        def group_gradient(group, key):
+        consts = (params, precond, selection, mask, rho)  # explicit, so shard_map can take them in
+
+        def group_gradient(group, key, consts=consts):
+            params, precond, selection, mask, rho = consts
             return self._group_gradient(objective, params, group, key, a // self.m, chunks_in_group(chunks, b // self.m),
                                         precond, selection, mask, rho)
 
@@ -418,13 +431,12 @@ class SharpnessAware:
             loss, grads = group_gradient(batch, dropout_key)
         else:  # each group its own dropout key, so groups never share dropout masks
             groups = jax.tree.map(lambda x: x.reshape(self.m, b // self.m, *x.shape[1:]), batch)
-            if dropout_key is None:  # a loss without dropout
-                fn, xs = (lambda g: group_gradient(g, None)), groups
+            n = 1 if mesh is None else mesh.size
+            if n > 1 and self.m % n == 0:  # each device loops over the m/n groups it holds
+                loss, grads = _groups_per_device(group_gradient, groups, dropout_key, consts, mesh)
             else:
-                fn = lambda gk: group_gradient(*gk)  # noqa: E731
-                xs = (groups, jax.vmap(lambda g: jax.random.fold_in(dropout_key, g))(jnp.arange(self.m)))
-            losses, grads = jax.vmap(fn)(xs) if parallel_groups else jax.lax.map(fn, xs)
-            loss, grads = losses.mean(), jax.tree.map(lambda g: g.mean(axis=0), grads)
+                loss, grads = _group_loop(group_gradient, groups, dropout_key, 0)
+                loss, grads = loss / self.m, jax.tree.map(lambda g: g / self.m, grads)
         return loss, grads, GradientState(state.count + 1, mask)
 
     def __call__(self, objective, params, batch, dropout_key):
@@ -434,6 +446,38 @@ class SharpnessAware:
 
     def with_rho(self, rho: float) -> "SharpnessAware":
         return replace(self, rho=rho)
+
+
+def _group_loop(group_gradient, groups, dropout_key, first: int):
+    """Σ over groups of (loss, grads), group j (global index first + j) with dropout key
+    fold_in(key, first + j): groups never share dropout masks."""
+    count = jax.tree.leaves(groups)[0].shape[0]
+
+    def body(total, xs):
+        j, group = xs
+        key = None if dropout_key is None else jax.random.fold_in(dropout_key, first + j)  # None: no dropout
+        out = group_gradient(group, key)
+        return jax.tree.map(jnp.add, total, out), None
+
+    shape = jax.eval_shape(lambda: group_gradient(jax.tree.map(lambda x: x[0], groups), dropout_key))
+    zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shape)
+    total, _ = jax.lax.scan(body, zero, (jnp.arange(count), groups))
+    return total
+
+
+def _groups_per_device(group_gradient, groups, dropout_key, consts, mesh):
+    """The group loop under shard_map: device d sums its own m/n groups, then one all-reduce
+    averages over devices. Parameters enter whole (gathered when FSDP splits them)."""
+    axes = tuple(mesh.axis_names)
+    m = jax.tree.leaves(groups)[0].shape[0]
+
+    def local(groups, key, consts):
+        first = jax.lax.axis_index(axes) * (m // mesh.size)
+        loss, grads = _group_loop(lambda g, k: group_gradient(g, k, consts), groups, key, first)
+        return jax.tree.map(lambda x: jax.lax.psum(x, axes) / m, (loss, grads))
+
+    return jax.shard_map(local, mesh=mesh, in_specs=(PartitionSpec(axes), PartitionSpec(), PartitionSpec()),
+                         out_specs=PartitionSpec(), check_vma=False)(groups, dropout_key, consts)
 
 
 def chunks_key(key, chunks: Chunks):

@@ -3,7 +3,8 @@
 The training state (params and optimizer state, whatever optax structure it has) is saved
 as its flat list of leaves and rebuilt with the tree structure of a freshly initialised
 state, so any optimizer's state round-trips and a structure mismatch is caught with a
-clear message instead of silently loading the wrong tensors.
+clear message instead of silently loading the wrong tensors. Sharded arrays are written
+shard by shard (by every process of a multi-host job) and can be restored onto another mesh.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from sam_bench import parallel
 from sam_bench.errors import ConfigError
 
 
@@ -41,13 +43,17 @@ class TrainStateCheckpoints:
                                                         meta=ocp.args.JsonSave(meta)))
         self.manager.wait_until_finished()
 
-    def restore(self, like):
-        """Restore the latest state into the structure of `like`; returns (step, state, meta)."""
+    def restore(self, like, mesh=None):
+        """Restore the latest state into the structure of `like`; returns (step, state, meta).
+        With a `mesh` each tensor is read straight into the layout `sam_bench.parallel` gives
+        it there, whatever mesh wrote it (a cell resumes on a different number of devices)."""
         step = self.latest_step()
         if step is None:
             return None
         leaves, treedef = jax.tree.flatten(like)
-        abstract = {f"{i:05d}": jax.ShapeDtypeStruct(np.shape(x), x.dtype) for i, x in enumerate(leaves)}
+        shardings = [None] * len(leaves) if mesh is None else jax.tree.leaves(parallel.state_shardings(leaves, mesh))
+        abstract = {f"{i:05d}": jax.ShapeDtypeStruct(np.shape(x), x.dtype, sharding=sharding)
+                    for i, (x, sharding) in enumerate(zip(leaves, shardings))}
         saved = self.manager.item_metadata(step)
         saved_keys = set(saved["state"].keys()) if saved is not None and saved.get("state") is not None else None
         if saved_keys is not None and saved_keys != set(abstract):
