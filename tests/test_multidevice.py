@@ -48,3 +48,58 @@ def test_multidevice_checkpoint_written_on_8_devices_resumes_on_2(multidevice):
     resume = multidevice["resume"]
     assert resume["step"] == 2 and resume["restored_devices"] == [2]
     assert resume["params"] < RTOL and resume["loss"] < RTOL, resume
+
+
+# ---- on one device: what the group and ESAM dropout keys must be -----------------------------
+
+def _mlp():
+    import jax.numpy as jnp
+    from multidevice_checks import mlp_problem
+
+    params, batches, objective = mlp_problem(seed=3)
+    return params, {k: jnp.asarray(v) for k, v in batches[0].items()}, objective
+
+
+def test_multidevice_m_groups_draw_distinct_dropout_masks():
+    """m = 2 on a batch whose two halves are the same examples: with its own key per group
+    (fold_in(key, g)) the result is the mean of the two one-group results under those keys,
+    and the two differ (they would coincide if the groups shared their masks)."""
+    import jax
+    import numpy as np
+    from sam_bench.optim import SAM
+
+    params, batch, objective = _mlp()
+    half = {k: v[:16] for k, v in batch.items()}
+    doubled = {k: np.concatenate([v, v]) for k, v in half.items()}
+    key = jax.random.key(11)
+    _, got = jax.jit(lambda p: SAM(0.2, ascent_size=8, m=2)(objective, p, doubled, key))(params)
+    one = [jax.jit(lambda p, k: SAM(0.2, ascent_size=4)(objective, p, half, k))(params, jax.random.fold_in(key, g))[1]
+           for g in (0, 1)]
+    for name in params:
+        np.testing.assert_allclose(got[name], (one[0][name] + one[1][name]) / 2, rtol=2e-5, atol=1e-7)
+    assert max(float(np.max(np.abs(one[0][n] - one[1][n]))) for n in params) > 1e-3  # distinct masks
+
+
+def test_multidevice_esam_selected_examples_keep_their_ascent_dropout_masks():
+    """ESAM's data selection: the descent gradient is that of the kept examples' losses as the
+    whole group's forward pass (same dropout masks as the selection) computes them."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    from sam_bench.optim.sharpness import SharpnessAware
+
+    params, batch, objective = _mlp()
+    key, rho, keep = jax.random.key(5), 0.3, 16  # γ = 0.5 of 32
+    esam = SharpnessAware(rho=rho, sds_gamma=0.5, name="esam")
+    _, got = jax.jit(lambda p: esam(objective, p, batch, key))(params)
+
+    g = jax.grad(objective)(params, batch, key)
+    norm = jnp.sqrt(sum(jnp.sum(x**2) for x in jax.tree.leaves(g)))
+    perturbed = jax.tree.map(lambda w, x: w + rho * x / norm, params, g)
+    increase = objective.per_example_loss(perturbed, batch, key) - objective.per_example_loss(params, batch, key)
+    chosen = np.argsort(-np.asarray(increase), kind="stable")[:keep]
+    want = jax.grad(lambda p: jnp.mean(objective.per_example_loss(p, batch, key)[chosen]))(perturbed)
+    fresh = jax.grad(lambda p: objective(p, {k: v[chosen] for k, v in batch.items()}, key))(perturbed)
+    for name in params:
+        np.testing.assert_allclose(got[name], want[name], rtol=2e-5, atol=1e-7)
+    assert max(float(np.max(np.abs(fresh[n] - want[n]))) for n in params) > 1e-3  # a new forward pass would differ
