@@ -61,12 +61,15 @@ def cmd_pretrain(args) -> None:
 
 
 def cmd_run_cell(args) -> None:
+    from sam_bench.parallel import initialize_distributed
+
+    initialize_distributed()  # multi-host (Slurm, TPU VM): before anything starts JAX's backend
     _setup(args.threads, args.compilation_cache)
     from sam_bench.train.finetune import run_cell
 
     cell = json.loads(args.cell) if args.cell else json.loads(Path(args.cell_file).read_text())
     out = Path(cell["results_dir"]) / "cells" / cell["cell_id"]
-    result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after)
+    result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after, mesh=args.mesh)
     if result is None:
         print(f"stopped after step {args.stop_after}; run again to resume", file=sys.stderr)
         sys.exit(3)
@@ -148,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
             group = p.add_mutually_exclusive_group(required=True)
             group.add_argument("--cell", help="the cell spec as JSON")
             group.add_argument("--cell-file", help="a file holding the cell spec")
+            p.add_argument("--mesh", default=None,
+                           help="devices of this cell, e.g. data=8 or data=2,fsdp=4 (default: all, on data)")
             p.add_argument("--stop-after", type=int, default=None,
                            help="stop (exit 3) after the first checkpoint at or past this step; for testing resume")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from sam_bench import parallel
 from sam_bench.errors import ConfigError
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
@@ -104,6 +105,9 @@ def _registry_problems(config: dict) -> list[str]:
                 recipe = parse_recipe(spec)
                 for rho in grid.get("rho", [None]):
                     (recipe.with_rho(rho) if rho is not None else recipe).validate(batch, accumulation)
+                if config.get("mesh"):  # every device gets an equal share of the batch and the ascent set
+                    problems += [f"grids[{g}].optimizer[{i}]: {p}" for p in parallel.check_batch(
+                        parallel.parse_mesh(config["mesh"]), batch, recipe.ascent_size(batch), 1, accumulation)]
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
     return problems

@@ -24,6 +24,7 @@ def multidevice(tmp_path_factory):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # the fixture's subprocess compiles ~30 steps on 8 fake devices (1.5 CPU-minutes)
 @pytest.mark.parametrize("name", ["sam_a_b4", "sam_m8", "fsam", "functional_sam", "gsam", "esam", "t5_sam_m8",
                                   "sam_fsdp", "sam_fsdp_accumulation"])
 def test_multidevice_step_equals_the_one_device_step(multidevice, name):
@@ -31,6 +32,7 @@ def test_multidevice_step_equals_the_one_device_step(multidevice, name):
         assert figures["params"] < RTOL and figures["loss"] < RTOL, (name, shape, figures)
 
 
+@pytest.mark.slow
 def test_multidevice_fsdp_shards_params_and_adafactor_state_as_the_mesh_says(multidevice):
     layout = multidevice["layout"]
     for path, leaf in layout.items():
@@ -44,6 +46,7 @@ def test_multidevice_fsdp_shards_params_and_adafactor_state_as_the_mesh_says(mul
     assert factored and all(v["shard_shape"][0] == v["shape"][0] // 4 for v in factored), factored
 
 
+@pytest.mark.slow
 def test_multidevice_checkpoint_written_on_8_devices_resumes_on_2(multidevice):
     resume = multidevice["resume"]
     assert resume["step"] == 2 and resume["restored_devices"] == [2]

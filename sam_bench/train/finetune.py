@@ -8,6 +8,7 @@ last checkpoint computes exactly what an uninterrupted run computes.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
+from sam_bench import parallel
 from sam_bench.data.batching import batch_at_step
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
@@ -125,28 +127,50 @@ def _check_cell_file(out_dir: Path, cell: dict) -> None:
     write_json_atomic(path, cell)
 
 
-def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_after: int | None = None) -> dict | None:
-    """Fine-tune one cell; returns the result, or None when stopped early by `stop_after`."""
+def cell_mesh(cell: dict, mesh=None, gradient=None):
+    """The cell's mesh (sam_bench.parallel): `mesh` ("data=2,fsdp=4" or a mapping), else every
+    device on `data`; None on a single device. The batch must split evenly over it."""
+    shape = parallel.parse_mesh(mesh)
+    if shape is None and jax.device_count() == 1:
+        return None
+    built = parallel.make_mesh(shape)
+    ft = cell["finetune"]
+    problems = parallel.check_batch(parallel.MeshShape(**built.shape), ft["batch_size"],
+                                    getattr(gradient, "ascent_size", None), ft["accumulation_steps"])
+    if problems:
+        raise ConfigError(f"cell {cell['cell_id']}: " + "; ".join(problems))
+    return built
+
+
+def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_after: int | None = None,
+             mesh=None) -> dict | None:
+    """Fine-tune one cell; returns the result, or None when stopped early by `stop_after`.
+    `mesh` spreads it over devices (see cell_mesh); the numbers do not depend on it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_cell_file(out_dir, cell)
     ft = cell["finetune"]
     recipe = parse_recipe(cell["optimizer"])
     optimizer, gradient = recipe.build(ft["batch_size"], ft["accumulation_steps"])
+    mesh = cell_mesh(cell, mesh, gradient)
+    writer = jax.process_index() == 0  # multi-host: one process writes logs and results
 
     graphdef, params, tokenizer, config = load_model(cell)
     family = encoder if model_family(config) == "bert" else text_to_text
     training = family.prepare(cell, graphdef, tokenizer)
     train, mixture = training.train, training.mixture
     opt_state = optimizer.init(params)
-    train_step = make_train_step(training.objective, optimizer, gradient, accumulation_steps=ft["accumulation_steps"])
+    train_step = make_train_step(training.objective, optimizer, gradient, accumulation_steps=ft["accumulation_steps"],
+                                 mesh=mesh)
 
     checkpoints = TrainStateCheckpoints(out_dir / "checkpoint")
     start, history, step_seconds, losses = 0, [], [], []
-    restored = checkpoints.restore((params, opt_state))
+    restored = checkpoints.restore((params, opt_state), mesh=mesh)  # onto this mesh, whichever wrote it
     if restored is not None:
         start, (params, opt_state), meta = restored
         history, step_seconds, losses = meta["history"], meta["step_seconds"], meta["losses"]
+    elif mesh is not None:
+        params, opt_state = parallel.place((params, opt_state), mesh)
 
     base_key = jax.random.key(cell["seed"])
     wall_start = time.perf_counter()
@@ -154,6 +178,8 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
                mininterval=2.0, dynamic_ncols=True)
     for step in range(start, ft["steps"]):
         batch = batch_at_step(train, ft["batch_size"], cell["seed"], step)
+        if mesh is not None:
+            batch = parallel.shard_batch(batch, mesh)
         t0 = time.perf_counter()
         params, opt_state, loss = train_step(params, opt_state, batch, jax.random.fold_in(base_key, step))
         loss = float(loss)  # waits for the step to finish, so the timing is real
@@ -167,7 +193,7 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
         if done % ft["eval_every"] == 0 or done == ft["steps"]:
             scores = training.evaluate(params)
             history += [{"step": done, "task": t, "metric": m, "value": v} for (t, m), v in sorted(scores.items())]
-            with open(out_dir / "log.jsonl", "a") as log:
+            with open(out_dir / "log.jsonl" if writer else os.devnull, "a") as log:
                 log.write(json.dumps({"step": done, "train_loss": float(np.mean(losses[-ft["eval_every"]:])),
                                       "scores": {f"{t}/{m}": v for (t, m), v in scores.items()}}) + "\n")
             checkpoints.save(done, (params, opt_state),
@@ -190,5 +216,6 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
                    "compile_seconds": float(step_seconds[0] - np.median(timed)), "wall_seconds": time.perf_counter() - wall_start,
                    "train_examples": len(train), "final_train_loss": float(np.mean(losses[-ft["eval_every"]:]))},
     }
-    write_json_atomic(out_dir / "result.json", result)
+    if writer:
+        write_json_atomic(out_dir / "result.json", result)
     return result
