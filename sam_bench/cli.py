@@ -88,6 +88,12 @@ def cmd_memory(args) -> None:
     sys.exit(memory_main(args.args))
 
 
+def cmd_plan(args) -> None:
+    from sam_bench.plan import main as plan_main
+
+    sys.exit(plan_main(args.args))
+
+
 def cmd_aggregate(args) -> None:
     from sam_bench.report.aggregate import collect_results, write_summary
 
@@ -165,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_memory)
+
+    p = sub.add_parser("plan", help="cells, per-device memory and accelerator-hours of a config for a device and "
+                                    "mesh (no checkpoint needed)", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("aggregate", help="collect result.json files into summary tables")
     p.add_argument("results", nargs="+")

@@ -156,17 +156,25 @@ def _init_problems(init: str, config: dict) -> list[str]:
     return []
 
 
-def validate_config(config: dict) -> dict:
-    """Return the config with defaults filled in, or raise ConfigError listing every problem."""
+def check_config(config: dict) -> tuple[dict, list[str], list[str]]:
+    """(config with defaults, structural problems, problems of names and files). With no
+    structural problem the cells can be expanded even when files are missing (`plan`)."""
     if not isinstance(config, dict):
         raise ConfigError(f"a config must be a mapping, got {type(config).__name__}")
     problems = _schema_problems(config)
-    if not problems:
-        config = _merge(DEFAULTS, config)
-        config["grids"] = [{**GRID_DEFAULTS, **grid} for grid in config["grids"]]
-        problems = _schema_problems(config) or _registry_problems(config)
     if problems:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+        return config, problems, []
+    config = _merge(DEFAULTS, config)
+    config["grids"] = [{**GRID_DEFAULTS, **grid} for grid in config["grids"]]
+    problems = _schema_problems(config)
+    return config, problems, ([] if problems else _registry_problems(config))
+
+
+def validate_config(config: dict) -> dict:
+    """Return the config with defaults filled in, or raise ConfigError listing every problem."""
+    config, structure, registry = check_config(config)
+    if structure or registry:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(structure + registry))
     return config
 
 

@@ -143,6 +143,21 @@ def main(out_dir):
     report["resume"] = {"step": step, "meta": meta, "restored_devices": devices,
                         "params": max_relative(resumed_p, continued_p),
                         "loss": max_relative(np.array(resumed_l), np.array(continued_l))}
+    # per-device memory: what `sam-bench memory --mesh` counts vs the bytes device 0 really holds
+    from sam_bench.models.memory import estimate_memory
+    from sam_bench.models.registry import abstract_model, model_config
+    from sam_bench.optim.base import make_base_optimizer
+
+    config = model_config("t5.1.1-small", dtype="float32")
+    _, abstract = abstract_model(config)
+    real = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), abstract)
+    state = parallel.place((real, make_base_optimizer("adafactor").init(real)), mesh)
+    held = [sum(shard.data.nbytes for leaf in jax.tree.leaves(tree) for shard in leaf.addressable_shards
+                if shard.device == jax.devices()[0]) for tree in state]
+    estimate = estimate_memory(config, optimizer="adafactor", mesh="data=2,fsdp=4")
+    report["memory"] = {"held_params": held[0], "held_optimizer": held[1],
+                        "estimated_params": estimate.params_bytes, "estimated_optimizer": estimate.optimizer_bytes,
+                        "unsharded_params": estimate_memory(config, optimizer="adafactor").params_bytes}
     print(json.dumps(report))
 
 

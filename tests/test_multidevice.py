@@ -106,3 +106,11 @@ def test_multidevice_esam_selected_examples_keep_their_ascent_dropout_masks():
     for name in params:
         np.testing.assert_allclose(got[name], want[name], rtol=2e-5, atol=1e-7)
     assert max(float(np.max(np.abs(fresh[n] - want[n]))) for n in params) > 1e-3  # a new forward pass would differ
+
+
+@pytest.mark.slow
+def test_multidevice_memory_per_device_is_what_a_device_holds(multidevice):
+    memory = multidevice["memory"]
+    assert memory["estimated_params"] == memory["held_params"]
+    assert memory["estimated_optimizer"] == memory["held_optimizer"]
+    assert memory["held_params"] < memory["unsharded_params"] / 3  # T5.1.1-Small split 4 ways, small tensors whole
