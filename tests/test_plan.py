@@ -86,3 +86,16 @@ def test_memory_per_device_splits_over_fsdp_only(capsys):
     assert whole.total_bytes / 4 <= split.total_bytes < whole.total_bytes / 3.9  # all big tensors split 4 ways
     assert memory_main(["t5.1.1-small", "--mesh", "data=2,fsdp=4", "--optimizer", "adafactor"]) == 0
     assert "GiB per device on 8 devices (data=2,fsdp=4)" in capsys.readouterr().out
+
+
+def test_config_mesh_must_split_the_batch_and_the_ascent_set_evenly():
+    from sam_bench.config import validate_config
+    from sam_bench.errors import ConfigError
+
+    config = yaml.safe_load(open("config/test.yaml"))
+    config["grids"] = config["grids"][:1]
+    validate_config({**config, "mesh": {"data": 2}})  # b = 8, a = 2: one ascent example per device
+    with pytest.raises(ConfigError, match=r"the ascent size a=2 must be a multiple of the mesh's 4 devices"):
+        validate_config({**config, "mesh": {"data": 2, "fsdp": 2}})
+    with pytest.raises(ConfigError, match=r"mesh.*model"):
+        validate_config({**config, "mesh": {"model": 2}})
