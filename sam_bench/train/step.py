@@ -8,7 +8,8 @@ from jax.sharding import Mesh
 from sam_bench import parallel
 from sam_bench.models import apply, per_example_cross_entropy, shift_right, token_cross_entropy
 from sam_bench.optim.objective import Objective, as_objective
-from sam_bench.optim.sharpness import Chunks, SharpnessAwareState, batch_size
+from sam_bench.optim.accumulation import Chunks, batch_size
+from sam_bench.optim.sharpness import SharpnessAwareState
 
 
 def make_loss_fn(graphdef) -> Objective:
