@@ -3,7 +3,7 @@ and stopped here, runs a subset of the CI smoke config through Snakemake's slurm
 plugin with workflow/profiles/slurm; every job goes through sbatch.
 
 Needs root, `apt-get install slurm-wlm munge` and `pip install -e '.[slurm]'` (.ci/run does
-both); skipped otherwise. Measured: 6.7 minutes on two CPU cores shared with other jobs.
+both); skipped otherwise. Measured: 5.2–9 minutes on two CPU cores shared with other jobs.
 """
 import os
 import re
