@@ -65,6 +65,9 @@ def cmd_pretrain(args) -> None:
 
 
 def cmd_run_cell(args) -> None:
+    from sam_bench.parallel import initialize_distributed
+
+    initialize_distributed()  # multi-host (Slurm, TPU VM): before anything starts JAX's backend
     _setup(args.threads, args.compilation_cache)
     from sam_bench.train.finetune import run_cell
     from sam_bench.train.language_model import is_lm_cell, run_lm_cell
@@ -85,7 +88,7 @@ def cmd_run_cell(args) -> None:
                 result = run_lm_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after)
             else:
                 result = run_cell(cell, out, progress=not args.no_progress, stop_after=args.stop_after,
-                                  wait_for_lock=args.if_locked == "wait")
+                                  wait_for_lock=args.if_locked == "wait", mesh=args.mesh)
         except CellLocked as err:
             print(f"sam-bench: skipped: {err}", file=sys.stderr)
             sys.exit(4)
@@ -140,6 +143,12 @@ def cmd_memory(args) -> None:
     from sam_bench.models.memory import main as memory_main
 
     sys.exit(memory_main(args.args))
+
+
+def cmd_plan(args) -> None:
+    from sam_bench.plan import main as plan_main
+
+    sys.exit(plan_main(args.args))
 
 
 def cmd_aggregate(args) -> None:
@@ -220,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--batch-out", help="with several --cell-id: write the list of their result files here")
             p.add_argument("--if-locked", choices=["wait", "skip"], default="wait",
                            help="when another run is training this cell: wait for it (default) or skip (exit 4)")
+            p.add_argument("--mesh", default=None,
+                           help="devices of this cell, e.g. data=8 or data=2,fsdp=4 (default: all, on data)")
             p.add_argument("--stop-after", type=int, default=None,
                            help="stop (exit 3) after the first checkpoint at or past this step; for testing resume")
 
@@ -255,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_memory)
+
+    p = sub.add_parser("plan", help="cells, per-device memory and accelerator-hours of a config for a device and "
+                                    "mesh (no checkpoint needed)", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("aggregate", help="collect result.json files into summary tables")
     p.add_argument("results", nargs="*", help="result files or folders searched for result.json")

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from sam_bench import parallel
 from sam_bench.errors import ConfigError
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
@@ -124,6 +125,9 @@ def _registry_problems(config: dict) -> list[str]:
                 recipe = parse_recipe(spec)
                 for rho in grid.get("rho", [None]):
                     (recipe.with_rho(rho) if rho is not None else recipe).validate(batch, accumulation)
+                if config.get("mesh"):  # every device gets an equal share of the batch and the ascent set
+                    problems += [f"grids[{g}].optimizer[{i}]: {p}" for p in parallel.check_batch(
+                        parallel.parse_mesh(config["mesh"]), batch, recipe.ascent_size(batch), 1, accumulation)]
             except ConfigError as err:
                 problems.append(f"grids[{g}].optimizer[{i}]: {err}")
     return problems
@@ -209,17 +213,25 @@ def _weight_file_problems(path: Path) -> list[str]:
     return problems
 
 
-def validate_config(config: dict) -> dict:
-    """Return the config with defaults filled in, or raise ConfigError listing every problem."""
+def check_config(config: dict) -> tuple[dict, list[str], list[str]]:
+    """(config with defaults, structural problems, problems of names and files). With no
+    structural problem the cells can be expanded even when files are missing (`plan`)."""
     if not isinstance(config, dict):
         raise ConfigError(f"a config must be a mapping, got {type(config).__name__}")
     problems = _schema_problems(config)
-    if not problems:
-        config = _merge(DEFAULTS, config)
-        config["grids"] = [{**GRID_DEFAULTS, **grid} for grid in config["grids"]]
-        problems = _schema_problems(config) or _registry_problems(config)
     if problems:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+        return config, problems, []
+    config = _merge(DEFAULTS, config)
+    config["grids"] = [{**GRID_DEFAULTS, **grid} for grid in config["grids"]]
+    problems = _schema_problems(config)
+    return config, problems, ([] if problems else _registry_problems(config))
+
+
+def validate_config(config: dict) -> dict:
+    """Return the config with defaults filled in, or raise ConfigError listing every problem."""
+    config, structure, registry = check_config(config)
+    if structure or registry:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(structure + registry))
     return config
 
 

@@ -7,6 +7,8 @@ w2 [129, 3], bias2; w1 is large enough for Adafactor to factor its second moment
 """
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -217,7 +219,8 @@ def reference_gradient(P, p, batch, *, kind, rho, a=None, m=1, eta=0.01, mask=No
     for j in range(m):
         group = take(batch, np.arange(j * n // m, (j + 1) * n // m))
         ng = n // m
-        g = grad(P, p, take(group, np.arange(a // m)))
+        k = math.gcd(a // m, ng)  # the ascent set: the first a/(mk) of each of k blocks of the group
+        g = grad(P, p, take(group, np.arange(ng).reshape(k, ng // k)[:, : a // m // k].ravel()))
         if kind == "sam":
             direction, measured = g, g
         elif kind == "asam":

@@ -173,6 +173,10 @@ class Recipe:
         default = VARIANTS[self.variant].spec["rho"][0] if self.variant in VARIANTS else None
         return self.variant_args.get("rho", default)
 
+    def ascent_size(self, batch_size: int) -> int | None:
+        """a for a batch of `batch_size` (None for a baseline, which has no ascent)."""
+        return ascent_size(self.variant, self.variant_args, batch_size) if self.variant in VARIANTS else None
+
     def with_rho(self, rho: float) -> "Recipe":
         if not self.variant:
             return self

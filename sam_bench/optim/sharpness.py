@@ -8,9 +8,14 @@ per-example losses are needed; see objective.py).
 
 Every variant is one `SharpnessAware` value, a composition of three independent choices:
 
-1. which examples the ascent uses: the first a of the batch (a = b by default, Bahri et
-   al.'s efficient SAM uses a = b/4), split into m groups (m-sharpness: one perturbation
-   per group of b/m examples, whose first a/m examples give the ascent);
+1. which examples the ascent uses: a of the b examples (a = b by default, Bahri et al.'s
+   efficient SAM uses a = b/4), spread evenly over the batch: with k = gcd(a, b), the
+   first a/k examples of each of k equal consecutive blocks (`ascent_indices`). Any device
+   count n that divides a and b holds a/n of them, so no device idles in the ascent and the
+   set is the same on 1, 2 or 8 devices. m-sharpness splits the batch into m consecutive
+   groups of b/m, each with its own ε from its own a/m ascent examples and its own dropout
+   key (fold_in(key, group)); m = 1 is one global ε, m = number of devices the per-device
+   SAM of Foret et al.;
 2. how the perturbation is shaped, from the ascent gradient g:
       l2 (SAM)                ε = ρ g / (‖g‖₂ + δ)
       adaptive (ASAM)         ε = ρ T² g / (‖T g‖₂ + δ),   T = |w| + η
@@ -23,19 +28,23 @@ Every variant is one `SharpnessAware` value, a composition of three independent 
    on the whole group, or on the γ share of its examples with the largest loss increase
    (ESAM's SDS), and optionally GSAM's surrogate-gap correction g_p − α g_⊥.
 
-Both passes use the same dropout key. The returned loss is the loss at the perturbed
+Both passes of a group use the same dropout key; ESAM's selected examples keep the dropout
+masks they had in the ascent (the descent pass runs on the whole group and weights the
+unselected examples by zero). The returned loss is the loss at the perturbed
 point on the examples of the descent gradient (the SAM objective). With gradient
 accumulation (`micro_batch`), every pass over more than `micro_batch` examples is a
 sequential loop over micro-batches whose gradients are averaged, weighted by their size;
 the perturbation is still computed from the ascent gradient of the whole ascent set, so the
 result equals the unaccumulated step whenever the loss is an example mean.
 
-Data parallelism: with m = 1 the ascent gradient is global (one ε from all a ascent
-examples, wherever they live; under jit with a sharded batch XLA reduces across devices).
-m-sharpness with m = number of devices gives the per-device ascent of Foret et al.
+Data parallelism: the computation is written for the global batch; under jit with a batch
+sharded over devices XLA's SPMD partitioner does the reductions, so the numbers do not
+depend on the device count. m groups on n devices with n | m run under shard_map: each
+device loops over the groups it holds (the per-device SAM of Foret et al. when m = n).
 """
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, NamedTuple
@@ -43,7 +52,9 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+from jax.sharding import PartitionSpec
 
+from sam_bench.optim.accumulation import Chunks, _take, batch_size, chunks_for, chunks_in_group, chunks_key
 from sam_bench.optim.fisher import FisherMask, empirical_fisher
 from sam_bench.optim.objective import Objective, as_objective
 
@@ -51,12 +62,20 @@ SHAPES = ("l2", "adaptive", "preconditioned")
 _SWP_SALT = 0x5357_5000  # folds the dropout key into ESAM's parameter-selection key
 
 
-def batch_size(batch: dict) -> int:
-    return jax.tree.leaves(batch)[0].shape[0]
+def ascent_indices(b: int, a: int) -> list[int]:
+    """The a ascent examples of a batch of b: with k = gcd(a, b), the first a/k of each of k
+    consecutive blocks of b/k. Every n dividing a and b gets a/n in each of its n shards."""
+    k = math.gcd(a, b)
+    return [block * (b // k) + i for block in range(k) for i in range(a // k)]
 
 
-def _take(batch, start, stop):
-    return jax.tree.map(lambda x: x[start:stop], batch)
+def spread(batch, a: int):
+    """The examples `ascent_indices` names, by reshape and slice (stays sharded under SPMD)."""
+    b = batch_size(batch)
+    if a == b:
+        return batch
+    k = math.gcd(a, b)
+    return jax.tree.map(lambda x: x.reshape(k, b // k, *x.shape[1:])[:, : a // k].reshape(a, *x.shape[1:]), batch)
 
 
 def tree_norm(tree):
@@ -95,61 +114,6 @@ def with_gradient_state(base: optax.GradientTransformation, gradient) -> optax.G
 
 
 # --------------------------------------------------------------------------
-# micro-batching (gradient accumulation)
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Chunks:
-    """How a pass over n examples is split: at most `size` examples at a time. When `fold`
-    is set (accumulation active), chunk j uses the dropout key fold_in(key, j)."""
-    size: int | None = None
-    fold: bool = False
-
-    def mean(self, fn, examples, key):
-        """Σⱼ nⱼ fn(chunkⱼ, keyⱼ) / n, fn returning a pytree of per-chunk means."""
-        n = batch_size(examples)
-        if self.size is None or n <= self.size:
-            return fn(examples, jax.random.fold_in(key, 0) if self.fold else key)
-        full, rest = divmod(n, self.size)
-        stacked = jax.tree.map(lambda x: x[: full * self.size].reshape(full, self.size, *x.shape[1:]), examples)
-        shape = jax.eval_shape(lambda: fn(jax.tree.map(lambda x: x[0], stacked), key))
-        zero = jax.tree.map(lambda s: jnp.zeros(s.shape, jnp.float32 if jnp.issubdtype(s.dtype, jnp.floating)
-                                                else s.dtype), shape)
-
-        def body(acc, xs):
-            j, chunk = xs
-            out = fn(chunk, jax.random.fold_in(key, j))
-            return jax.tree.map(lambda a, o: a + o.astype(a.dtype) * self.size, acc, out), None
-
-        total, _ = jax.lax.scan(body, zero, (jnp.arange(full), stacked))
-        if rest:
-            out = fn(_take(examples, full * self.size, n), jax.random.fold_in(key, full))
-            total = jax.tree.map(lambda a, o: a + o.astype(a.dtype) * rest, total, out)
-        return jax.tree.map(lambda a, s: (a / n).astype(s.dtype), total, shape)
-
-    def concat(self, fn, examples, key):
-        """fn(chunkⱼ, keyⱼ) per chunk, concatenated along the example axis."""
-        n = batch_size(examples)
-        if self.size is None or n <= self.size:
-            return fn(examples, jax.random.fold_in(key, 0) if self.fold else key)
-        full, rest = divmod(n, self.size)
-        stacked = jax.tree.map(lambda x: x[: full * self.size].reshape(full, self.size, *x.shape[1:]), examples)
-        outs = jax.lax.map(lambda xs: fn(xs[1], jax.random.fold_in(key, xs[0])), (jnp.arange(full), stacked))
-        outs = jax.tree.map(lambda o: o.reshape(full * self.size, *o.shape[2:]), outs)
-        if rest:
-            tail = fn(_take(examples, full * self.size, n), jax.random.fold_in(key, full))
-            outs = jax.tree.map(lambda o, t: jnp.concatenate([o, t]), outs, tail)
-        return outs
-
-
-def chunks_for(batch, micro_batch: int | None) -> Chunks:
-    b = batch_size(batch)
-    if micro_batch is None or micro_batch >= b:
-        return Chunks()
-    return Chunks(size=int(micro_batch), fold=True)
-
-
-# --------------------------------------------------------------------------
 # the plain gradient
 # --------------------------------------------------------------------------
 
@@ -162,7 +126,8 @@ class Standard:
     def init(self, params):
         return GradientState(jnp.zeros((), jnp.int32))
 
-    def update(self, objective, params, batch, dropout_key, state=None, base_state=None, *, micro_batch=None):
+    def update(self, objective, params, batch, dropout_key, state=None, base_state=None, *, micro_batch=None,
+               mesh=None):
         chunks = chunks_for(batch, micro_batch)
         loss, grads = chunks.mean(lambda ex, k: jax.value_and_grad(objective)(params, ex, k), batch, dropout_key)
         count = jnp.zeros((), jnp.int32) if state is None else state.count
@@ -272,12 +237,11 @@ class SharpnessAware:
         return eps
 
     def _ascent_examples(self, batch, a: int):
-        """The first a/m examples of each of the m groups, as one batch of a examples."""
+        """The a ascent examples of the whole batch: a/m from each group, spread within it."""
         b = batch_size(batch)
-        if self.m == 1:
-            return _take(batch, 0, a)
-        return jax.tree.map(lambda x: x.reshape(self.m, b // self.m, *x.shape[1:])[:, : a // self.m]
-                            .reshape(a, *x.shape[1:]), batch)
+        groups = jax.tree.map(lambda x: x.reshape(self.m, b // self.m, *x.shape[1:]), batch)
+        picked = jax.vmap(lambda g: spread(g, a // self.m))(groups)
+        return jax.tree.map(lambda x: x.reshape(a, *x.shape[2:]), picked)
 
     def refresh_mask(self, objective, params, batch, dropout_key, mask, count, a, chunks):
         if self.mask is None:
@@ -301,7 +265,7 @@ class SharpnessAware:
                         precond, selection, mask, rho):
         n = batch_size(group)
         whole = a == n and (chunks.size is None or n <= chunks.size)  # one pass serves ascent and descent
-        ascent = _take(group, 0, a)
+        ascent = spread(group, a)
         cotangent = before = None
         sds = self.sds_gamma is not None and int(self.sds_gamma * n) < n
 
@@ -322,28 +286,34 @@ class SharpnessAware:
         eps = self.perturbation(g, params, precond, selection, mask, rho)
         perturbed = jax.tree.map(lambda w, e: w + e.astype(w.dtype), params, eps)
 
-        # 3. descent set (ESAM's SDS keeps the γ share with the largest loss increase)
-        descent = group
+        # 3-4. gradient at w + ε; ESAM's SDS keeps the γ share with the largest loss increase by
+        # weighting the others by zero on the whole group, so every example keeps its dropout mask
         if sds:
             objective.require_per_example("ESAM's sharpness-sensitive data selection (gamma < 1)")
+            keep = int(self.sds_gamma * n)
             if before is None:
                 before = chunks.concat(lambda ex, k: objective.per_example_loss(params, ex, k), group, key)
-            after = chunks.concat(lambda ex, k: objective.per_example_loss(perturbed, ex, k), group, key)
-            _, chosen = jax.lax.top_k(jax.lax.stop_gradient(after - before), int(self.sds_gamma * n))
-            descent = jax.tree.map(lambda x: jnp.take(x, chosen, axis=0), group)
-            cotangent = None
-
-        # 4. gradient at w + ε
-        if self.functional:
+            if not self.functional and (chunks.size is None or n <= chunks.size):  # one pass: select, then pull back
+                after, pullback = jax.vjp(lambda p: objective.per_example_loss(p, group, chunks_key(key, chunks)),
+                                          perturbed)
+                weights = _top_share(after - before, keep)
+                (g_p,) = pullback(weights)
+                loss = jnp.sum(weights * after)
+            else:
+                after = chunks.concat(lambda ex, k: objective.per_example_loss(perturbed, ex, k), group, key)
+                weighted = {**group, _WEIGHT: _top_share(after - before, keep) * n}  # mean(weight·ℓ) = Σ_kept ℓ / keep
+                descent = _functional_descent if self.functional else _weighted_descent
+                loss, g_p = chunks.mean(lambda ex, k: descent(objective, params, perturbed, ex, k), weighted, key)
+        elif self.functional:
             if cotangent is not None:
                 logits, vjp = jax.vjp(lambda p: objective.logits_fn(p, group, chunks_key(key, chunks)), perturbed)
                 (g_p,) = vjp(cotangent)
                 loss = objective.loss_from_logits(logits, group)
             else:
                 loss, g_p = chunks.mean(lambda ex, k: _functional_descent(objective, params, perturbed, ex, k),
-                                        descent, key)
+                                        group, key)
         else:
-            loss, g_p = chunks.mean(lambda ex, k: jax.value_and_grad(objective)(perturbed, ex, k), descent, key)
+            loss, g_p = chunks.mean(lambda ex, k: jax.value_and_grad(objective)(perturbed, ex, k), group, key)
 
         # 5. GSAM: remove α times the component of g orthogonal to g_p
         if self.gsam_alpha is not None:
@@ -353,8 +323,10 @@ class SharpnessAware:
 
     # ---- the step ----------------------------------------------------------
     def update(self, objective, params, batch, dropout_key, state: GradientState | None = None, base_state=None,
-               *, micro_batch: int | None = None):
-        """(loss, grads, new gradient state) for one optimizer step."""
+               *, micro_batch: int | None = None, mesh=None):
+        """(loss, grads, new gradient state) for one optimizer step. With a `mesh` whose device
+        count n divides m, each device loops over the m/n groups it holds (shard_map) instead
+        of every device taking part in every group; the numbers are the same."""
         objective = as_objective(objective)
         if self.functional:
             objective.require_logits("Functional-SAM")
@@ -377,16 +349,23 @@ class SharpnessAware:
         mask = self.refresh_mask(objective, params, batch, dropout_key, state.mask, state.count, a, chunks)
         selection = None if self.swp_beta is None else self.swp_selection(params, dropout_key)
 
-        def group_gradient(group):
-            return self._group_gradient(objective, params, group, dropout_key, a // self.m, chunks_in_group(chunks, b // self.m),
+        consts = (params, precond, selection, mask, rho)  # explicit, so shard_map can take them in
+
+        def group_gradient(group, key, consts=consts):
+            params, precond, selection, mask, rho = consts
+            return self._group_gradient(objective, params, group, key, a // self.m, chunks_in_group(chunks, b // self.m),
                                         precond, selection, mask, rho)
 
         if self.m == 1:
-            loss, grads = group_gradient(batch)
-        else:
+            loss, grads = group_gradient(batch, dropout_key)
+        else:  # each group its own dropout key, so groups never share dropout masks
             groups = jax.tree.map(lambda x: x.reshape(self.m, b // self.m, *x.shape[1:]), batch)
-            losses, grads = jax.lax.map(group_gradient, groups)
-            loss, grads = losses.mean(), jax.tree.map(lambda g: g.mean(axis=0), grads)
+            n = 1 if mesh is None else mesh.size
+            if n > 1 and self.m % n == 0:  # each device loops over the m/n groups it holds
+                loss, grads = _groups_per_device(group_gradient, groups, dropout_key, consts, mesh)
+            else:
+                loss, grads = _group_loop(group_gradient, groups, dropout_key, 0)
+                loss, grads = loss / self.m, jax.tree.map(lambda g: g / self.m, grads)
         return loss, grads, GradientState(state.count + 1, mask)
 
     def __call__(self, objective, params, batch, dropout_key):
@@ -398,23 +377,69 @@ class SharpnessAware:
         return replace(self, rho=rho)
 
 
-def chunks_key(key, chunks: Chunks):
-    return jax.random.fold_in(key, 0) if chunks.fold else key
+def _group_loop(group_gradient, groups, dropout_key, first: int):
+    """Σ over groups of (loss, grads), group j (global index first + j) with dropout key
+    fold_in(key, first + j): groups never share dropout masks."""
+    count = jax.tree.leaves(groups)[0].shape[0]
+
+    def body(total, xs):
+        j, group = xs
+        key = None if dropout_key is None else jax.random.fold_in(dropout_key, first + j)  # None: no dropout
+        out = group_gradient(group, key)
+        return jax.tree.map(jnp.add, total, out), None
+
+    shape = jax.eval_shape(lambda: group_gradient(jax.tree.map(lambda x: x[0], groups), dropout_key))
+    zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shape)
+    total, _ = jax.lax.scan(body, zero, (jnp.arange(count), groups))
+    return total
 
 
-def chunks_in_group(chunks: Chunks, group_size: int) -> Chunks:
-    if chunks.size is None or chunks.size >= group_size:
-        return Chunks(None, chunks.fold)
-    return chunks
+def _groups_per_device(group_gradient, groups, dropout_key, consts, mesh):
+    """The group loop under shard_map: device d sums its own m/n groups, then one all-reduce
+    averages over devices. Parameters enter whole (gathered when FSDP splits them)."""
+    axes = tuple(mesh.axis_names)
+    m = jax.tree.leaves(groups)[0].shape[0]
+
+    def local(groups, key, consts):
+        first = jax.lax.axis_index(axes) * (m // mesh.size)
+        loss, grads = _group_loop(lambda g, k: group_gradient(g, k, consts), groups, key, first)
+        return jax.tree.map(lambda x: jax.lax.psum(x, axes) / m, (loss, grads))
+
+    return jax.shard_map(local, mesh=mesh, in_specs=(PartitionSpec(axes), PartitionSpec(), PartitionSpec()),
+                         out_specs=PartitionSpec(), check_vma=False)(groups, dropout_key, consts)
+
+
+_WEIGHT = "__sds_weight__"  # ESAM's per-example descent weight, carried in the batch through micro-batching
+
+
+def _top_share(increase, keep: int):
+    """1/keep on the `keep` examples with the largest loss increase, 0 elsewhere."""
+    _, chosen = jax.lax.top_k(jax.lax.stop_gradient(increase), keep)
+    return jnp.zeros(increase.shape, jnp.float32).at[chosen].set(1.0 / keep)
+
+
+def _head(objective: Objective, examples):
+    """The loss head on a chunk: the objective's, or the weighted per-example mean under ESAM's SDS."""
+    if _WEIGHT not in examples:
+        return objective.loss_from_logits, examples
+    weight = examples[_WEIGHT]
+    rest = {k: v for k, v in examples.items() if k != _WEIGHT}
+    return (lambda z, ex: jnp.mean(weight * objective.per_example_from_logits(z, ex))), rest
+
+
+def _weighted_descent(objective: Objective, params, perturbed, examples, key):
+    head, examples = _head(objective, examples)
+    return jax.value_and_grad(lambda p: head(objective.logits_fn(p, examples, key), examples))(perturbed)
 
 
 def _functional_descent(objective: Objective, params, perturbed, examples, key):
     """(loss at w + ε, J(w + ε)ᵀ ∇_z ℓ(z(w))) on one chunk."""
+    head, examples = _head(objective, examples)
     logits0 = objective.logits_fn(params, examples, key)
-    cotangent = jax.grad(objective.loss_from_logits)(jax.lax.stop_gradient(logits0), examples)
+    cotangent = jax.grad(head)(jax.lax.stop_gradient(logits0), examples)
     logits1, vjp = jax.vjp(lambda p: objective.logits_fn(p, examples, key), perturbed)
     (grads,) = vjp(cotangent)
-    return objective.loss_from_logits(logits1, examples), grads
+    return head(logits1, examples), grads
 
 
 def SAM(rho: float, ascent_size: int | None = None, m: int = 1, norm_eps: float = 1e-12) -> SharpnessAware:

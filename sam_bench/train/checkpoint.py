@@ -3,7 +3,8 @@
 The training state (params and optimizer state, whatever optax structure it has) is saved
 as its flat list of leaves and rebuilt with the tree structure of a freshly initialised
 state, so any optimizer's state round-trips and a structure mismatch is caught with a
-clear message instead of silently loading the wrong tensors.
+clear message instead of silently loading the wrong tensors. Sharded arrays are written
+shard by shard (by every process of a multi-host job) and can be restored onto another mesh.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from sam_bench import parallel
 from sam_bench.errors import ConfigError
 from sam_bench.io import atomic_write
 
@@ -93,15 +95,17 @@ class TrainStateCheckpoints:
         step_dir = self.directory / str(step)
         atomic_write(step_dir / INTEGRITY, json.dumps(_file_digests(step_dir), indent=0))
 
-    def restore(self, like):
+    def restore(self, like, mesh=None):
         """Restore the newest restorable state into the structure of `like`; returns (step,
-        state, meta), or None when there is none (nothing saved, or every saved step damaged)."""
+        state, meta), or None when there is none (nothing saved, or every saved step damaged).
+        With a `mesh` each tensor is read straight into the layout `sam_bench.parallel` gives
+        it there, whatever mesh wrote it (a cell resumes on a different number of devices)."""
         for step in sorted(self.manager.all_steps(), reverse=True):
             step_dir = self.directory / str(step)
             problems = damaged_files(step_dir)
             if not problems:
                 try:
-                    return self._restore(step, like)
+                    return self._restore(step, like, mesh)
                 except ConfigError:
                     raise
                 except Exception as err:  # orbax/tensorstore/JSON errors of a damaged step
@@ -121,9 +125,11 @@ class TrainStateCheckpoints:
         self.say(f"checkpoint step {step} is damaged: " + "; ".join(problems) + f". Moved it to {aside}; {then}. "
                  f"Fix: {FIX}")
 
-    def _restore(self, step: int, like):
+    def _restore(self, step: int, like, mesh=None):
         leaves, treedef = jax.tree.flatten(like)
-        abstract = {f"{i:05d}": jax.ShapeDtypeStruct(np.shape(x), x.dtype) for i, x in enumerate(leaves)}
+        shardings = [None] * len(leaves) if mesh is None else jax.tree.leaves(parallel.state_shardings(leaves, mesh))
+        abstract = {f"{i:05d}": jax.ShapeDtypeStruct(np.shape(x), x.dtype, sharding=sharding)
+                    for i, (x, sharding) in enumerate(zip(leaves, shardings))}
         saved = self.manager.item_metadata(step)
         saved_keys = set(saved["state"].keys()) if saved is not None and saved.get("state") is not None else None
         if saved_keys is not None and saved_keys != set(abstract):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
+from sam_bench import parallel
 from sam_bench.data.batching import batch_at_step, trim_padding
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
@@ -146,6 +148,21 @@ def _check_cell_file(out_dir: Path, cell: dict) -> None:
     write_json_atomic(path, cell)
 
 
+def cell_mesh(cell: dict, mesh=None, gradient=None):
+    """The cell's mesh (sam_bench.parallel): `mesh` ("data=2,fsdp=4" or a mapping), else every
+    device on `data`; None on a single device. The batch must split evenly over it."""
+    shape = parallel.parse_mesh(mesh)
+    if shape is None and jax.device_count() == 1:
+        return None
+    built = parallel.make_mesh(shape)
+    ft = cell["finetune"]
+    problems = parallel.check_batch(parallel.MeshShape(**built.shape), ft["batch_size"],
+                                    getattr(gradient, "ascent_size", None), ft["accumulation_steps"])
+    if problems:
+        raise ConfigError(f"cell {cell['cell_id']}: " + "; ".join(problems))
+    return built
+
+
 def uniform_loss(config, cell: dict) -> float | None:
     """ln K, the loss of a flat output over K choices (None where there is no such value)."""
     if model_family(config) == "t5":
@@ -155,12 +172,13 @@ def uniform_loss(config, cell: dict) -> float | None:
 
 
 def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_after: int | None = None,
-             wait_for_lock: bool = True) -> dict | None:
+             wait_for_lock: bool = True, mesh=None) -> dict | None:
     """Fine-tune one cell; returns the result, or None when stopped early by `stop_after`.
 
     One run at a time per cell (a lock in its folder); a cell another run finished meanwhile
     is returned as it is. A loss that turns non-finite or collapses ends the cell with a
-    result whose status is "diverged"."""
+    result whose status is "diverged". `mesh` spreads it over devices (see cell_mesh); the
+    numbers do not depend on it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with CellLock(out_dir, wait=wait_for_lock, say=_say):
@@ -168,7 +186,7 @@ def run_cell(cell: dict, out_dir: str | Path, *, progress: bool = True, stop_aft
         if (out_dir / "result.json").exists():  # finished by the run we waited for
             _say(f"{cell['cell_id']}: already finished ({out_dir / 'result.json'})")
             return read_json(out_dir / "result.json")
-        return _train(cell, out_dir, progress=progress, stop_after=stop_after)
+        return _train(cell, out_dir, progress=progress, stop_after=stop_after, mesh=mesh)
 
 
 def _say(message: str) -> None:
@@ -176,21 +194,25 @@ def _say(message: str) -> None:
 
 
 def _log(out_dir: Path, entry: dict) -> None:
-    with open(out_dir / "log.jsonl", "a") as log:
+    # multi-host: one process writes logs and results
+    with open(out_dir / "log.jsonl" if jax.process_index() == 0 else os.devnull, "a") as log:
         log.write(json.dumps(entry) + "\n")
 
 
-def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None) -> dict | None:
+def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None, mesh=None) -> dict | None:
     ft = cell["finetune"]
     recipe = parse_recipe(cell["optimizer"])
     optimizer, gradient = recipe.build(ft["batch_size"], ft["accumulation_steps"])
+    mesh = cell_mesh(cell, mesh, gradient)
+    writer = jax.process_index() == 0  # multi-host: one process writes logs and results
 
     graphdef, params, tokenizer, config = load_model(cell)
     family = encoder if model_family(config) == "bert" else text_to_text
     training = family.prepare(cell, graphdef, tokenizer)
     train, mixture = training.train, training.mixture
     opt_state = optimizer.init(params)
-    train_step = make_train_step(training.objective, optimizer, gradient, accumulation_steps=ft["accumulation_steps"])
+    train_step = make_train_step(training.objective, optimizer, gradient, accumulation_steps=ft["accumulation_steps"],
+                                 mesh=mesh)
     uniform = uniform_loss(config, cell)
 
     def note(message: str) -> None:  # said on stderr and kept in the cell's log
@@ -199,10 +221,12 @@ def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None)
 
     checkpoints = TrainStateCheckpoints(out_dir / "checkpoint", say=note)
     start, history, step_seconds, losses = 0, [], [], []
-    restored = checkpoints.restore((params, opt_state))
+    restored = checkpoints.restore((params, opt_state), mesh=mesh)  # onto this mesh, whichever wrote it
     if restored is not None:
         start, (params, opt_state), meta = restored
         history, step_seconds, losses = meta["history"], meta["step_seconds"], meta["losses"]
+    elif mesh is not None:
+        params, opt_state = parallel.place((params, opt_state), mesh)
 
     base_key = jax.random.key(cell["seed"])
     wall_start = time.perf_counter()
@@ -213,6 +237,8 @@ def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None)
         batch = batch_at_step(train, ft["batch_size"], cell["seed"], step)
         if ft.get("dynamic_padding", True):
             batch = trim_padding(batch)
+        if mesh is not None:
+            batch = parallel.shard_batch(batch, mesh)
         t0 = time.perf_counter()
         params, opt_state, loss = train_step(params, opt_state, batch, jax.random.fold_in(base_key, step))
         loss = float(loss)  # waits for the step to finish, so the timing is real
@@ -263,5 +289,6 @@ def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None)
                    "compile_seconds": float(step_seconds[0] - np.median(timed)), "wall_seconds": time.perf_counter() - wall_start,
                    "train_examples": len(train), "final_train_loss": float(np.mean(finite)) if finite else None},
     }
-    write_json_atomic(out_dir / "result.json", result)
+    if writer:
+        write_json_atomic(out_dir / "result.json", result)
     return result

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.sharding import Mesh
 
+from sam_bench import parallel
 from sam_bench.models import apply, per_example_cross_entropy, shift_right, token_cross_entropy
 from sam_bench.optim.objective import Objective, as_objective
-from sam_bench.optim.sharpness import Chunks, SharpnessAwareState, batch_size
+from sam_bench.optim.accumulation import Chunks, batch_size
+from sam_bench.optim.sharpness import SharpnessAwareState
 
 
 def make_loss_fn(graphdef) -> Objective:
@@ -27,7 +30,7 @@ def make_loss_fn(graphdef) -> Objective:
     return Objective(logits_fn, loss_from_logits, per_example_from_logits)
 
 
-def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1):
+def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *, mesh: Mesh | None = None):
     """A jitted `train_step(params, opt_state, batch, dropout_key) -> (params, opt_state, loss)`.
 
     `gradient` is a gradient from `Recipe.build` (it has `update`, and its state rides in
@@ -36,12 +39,17 @@ def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1):
     of b/k examples at a time (their gradients averaged), so memory scales with b/k; for the
     sharpness-aware variants the perturbation still comes from the whole ascent set, so the
     step computes what the unaccumulated step computes (up to the per-micro-batch loss
-    normalisation: each micro-batch's mean loss has weight b/k)."""
+    normalisation: each micro-batch's mean loss has weight b/k).
+
+    With a `mesh` (sam_bench.parallel) the step is jitted with shardings: the batch split over
+    every device, parameters and optimizer state over `fsdp` (replicated when fsdp = 1), the
+    m groups of m-sharpness computed by the devices that hold them. The numbers are
+    those of the step on one device."""
     if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
         raise ValueError(f"accumulation_steps must be an integer >= 1, got {accumulation_steps!r}")
     objective = as_objective(loss_fn)
+    extra = {"mesh": mesh} if mesh is not None and mesh.size > 1 else {}
 
-    @jax.jit
     def train_step(params, opt_state, batch, dropout_key):
         b = batch_size(batch)
         if b % accumulation_steps:
@@ -50,14 +58,14 @@ def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1):
         if hasattr(gradient, "update"):
             if isinstance(opt_state, SharpnessAwareState):
                 loss, grads, gstate = gradient.update(objective, params, batch, dropout_key, opt_state.gradient,
-                                                      opt_state.base, micro_batch=micro)
+                                                      opt_state.base, micro_batch=micro, **extra)
                 opt_state = opt_state._replace(gradient=gstate)
             else:
                 if getattr(gradient, "stateful", False):
                     raise TypeError(f"the {getattr(gradient, 'name', 'gradient')} gradient keeps state across steps: "
                                     f"use the optimizer that Recipe.build returns with it (its state holds both)")
                 loss, grads, _ = gradient.update(objective, params, batch, dropout_key, None, opt_state,
-                                                 micro_batch=micro)
+                                                 micro_batch=micro, **extra)
         elif micro is None:
             loss, grads = gradient(loss_fn, params, batch, dropout_key)
         else:
@@ -66,4 +74,17 @@ def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1):
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return jax.tree.map(jnp.add, params, updates), opt_state, loss
 
-    return train_step
+    if mesh is None:
+        return jax.jit(train_step)
+    compiled = {}  # one jitted step per tree structure: the shardings follow the trees
+
+    def sharded_step(params, opt_state, batch, dropout_key):
+        signature = jax.tree.structure((params, opt_state, batch))
+        if signature not in compiled:
+            state = parallel.state_shardings((params, opt_state), mesh)
+            rep = parallel.replicated(mesh)
+            compiled[signature] = jax.jit(train_step, in_shardings=(*state, parallel.batch_shardings(batch, mesh), rep),
+                                          out_shardings=(*state, rep))
+        return compiled[signature](params, opt_state, batch, dropout_key)
+
+    return sharded_step

@@ -32,6 +32,12 @@ DONE_FILES = [f"{RESULTS}/batches/{b}.json" for b in sorted(BATCHES)] if BATCHES
 SUMMARY = f"{RESULTS}/summary/{CONFIG['experiment']}"
 REPORT = f"{CONFIG['report_dir']}/report.pdf"
 JAX_CACHE = f"{RESULTS}/.jax_cache"
+MESH = CONFIG.get("mesh")
+MESH_ARG = f" --mesh data={MESH.get('data', 1)},fsdp={MESH.get('fsdp', 1)}" if MESH else ""
+# Snakemake resources of a fine-tuning job (the executor plugins turn them into requests)
+_CLUSTER = dict(CONFIG.get("cluster", {}))
+_GPUS = _CLUSTER.pop("gpus", MESH.get("data", 1) * MESH.get("fsdp", 1) if MESH else 0)
+CELL_RESOURCES = {**_CLUSTER, **({"gpu": _GPUS} if _GPUS else {})}
 
 wildcard_constraints:
     cell=r"[^/]+",  # a cell id is one folder name; which ids exist is the cell table's business

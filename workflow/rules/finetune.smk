@@ -1,6 +1,8 @@
 # One job per cell (or per batch of `cells_per_job` cells). Each job gets `threads_per_cell`
 # threads; Snakemake never runs more jobs than --cores allows, so jobs do not oversubscribe
 # the CPU. An interrupted cell resumes from its last checkpoint when the workflow is run again.
+# On a cluster each job asks for the config's `cluster` resources (GPUs per cell, partition,
+# sbatch extras).
 
 if not BATCHES:
 
@@ -12,13 +14,16 @@ if not BATCHES:
         output:
             f"{RESULTS}/cells/{{cell}}/result.json",
         threads: CONFIG.get("threads_per_cell", 1)
+        resources:
+            **CELL_RESOURCES,
         params:
             table=CELL_TABLE,
             cache=JAX_CACHE,
+            mesh=MESH_ARG,
         shell:
             # every path quoted: a results_dir with a space or a `;` is a path, never a command
             "sam-bench run-cell --cell-table {params.table:q} --cell-id {wildcards.cell:q} --threads {threads}"
-            " --compilation-cache {params.cache:q}"
+            " --compilation-cache {params.cache:q}{params.mesh}"
 
 else:
 
@@ -29,10 +34,13 @@ else:
             # lists the batch's result files; each cell's result.json is written as it finishes
             f"{RESULTS}/batches/{{batch}}.json",
         threads: CONFIG.get("threads_per_cell", 1)
+        resources:
+            **CELL_RESOURCES,
         params:
             table=CELL_TABLE,
             cache=JAX_CACHE,
+            mesh=MESH_ARG,
             ids=lambda wildcards: BATCHES[wildcards.batch],
         shell:
             "sam-bench run-cell --cell-table {params.table:q} --cell-id {params.ids:q} --batch-out {output:q}"
-            " --threads {threads} --compilation-cache {params.cache:q}"
+            " --threads {threads} --compilation-cache {params.cache:q}{params.mesh}"
