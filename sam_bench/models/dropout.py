@@ -5,9 +5,9 @@ is hashed together with two 32-bit words derived from (key, site) by two rounds 
 ``lowbias32`` integer hash (Wellons 2018; the round structure of counter-based generators
 such as Philox: state = f(counter, key)), and the element is kept when the hash falls below
 ``keep * 2**32``. It is a handful of integer operations per element, where XLA's
-``RngBitGenerator`` (``rbg``) took ~60x longer on CPU (3.1M elements: 119 ms against 2 ms,
-measured by ``benchmarks/step_floor.py``'s notes): dropout bits were the largest share of a
-CPU training step above its matmul floor. Same key in, same masks out (the two passes of a
+``RngBitGenerator`` (``rbg``) took ~60x longer on one CPU core (a MiniLM attention mask of
+3.1M elements: 119 ms against 2 ms, measured here); ``benchmarks/step_floor.py`` times whole
+training steps with either. Same key in, same masks out (the two passes of a
 SAM step share them); a different key or site gives an independent-looking mask (tested:
 keep rate, and near-zero correlation between sites and keys).
 """
