@@ -30,7 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
                  "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
     "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1,
-                 "dtype": "float32", "vocab": None, "accumulation_steps": 1, "dynamic_padding": True},
+                 "dtype": "float32", "vocab": None, "accumulation_steps": 1, "dynamic_padding": True,
+                 "group_by_length": False},
     "checkpoint_root": None,
 }
 GRID_DEFAULTS = {"init": ["pretrained"], "subsample_seed": [0]}

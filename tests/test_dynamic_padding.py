@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sam_bench.data import batching
 from sam_bench.data.batching import bucket_length, trim_padding
 from sam_bench.models import apply, bert_apply, init_model, model_config, shift_right, t5_config, token_cross_entropy
 from sam_bench.tasks import get_task
@@ -91,3 +92,28 @@ def test_text_to_text_chance_uses_the_tasks_own_scorer():
     assert chance["accuracy"] == pytest.approx(50.0)
     expected_f1 = task.score(examples, ["neutral"] * 10)["f1"]  # macro F1 of always "neutral"
     assert chance["f1"] == pytest.approx(expected_f1) and 0 < expected_f1 < 50
+
+
+def test_group_by_length_keeps_epochs_whole_and_batches_homogeneous():
+    rng = np.random.default_rng(0)
+    n, batch_size, width = 1000, 8, 64
+    lengths = rng.integers(2, width, size=n)
+    inputs = (np.arange(width)[None, :] < lengths[:, None]).astype(np.int32) * 5
+    split = batching.TokenizedSplit(inputs, np.ones((n, 2), np.int32), np.zeros(n, np.int32))
+    assert np.array_equal(batching.row_lengths(split), lengths)
+    steps = 3 * n // batch_size
+    grouped = [batching.indices_at_step(n, batch_size, 1, t, lengths) for t in range(steps)]
+    plain = [batching.indices_at_step(n, batch_size, 1, t) for t in range(steps)]
+    stream = np.concatenate(grouped)
+    for epoch in range(3):  # every epoch still visits every example once
+        assert sorted(stream[epoch * n:(epoch + 1) * n].tolist()) == list(range(n))
+    # the same rows as the plain shuffle within each mega-batch, only reordered
+    size = batching.MEGABATCH_BATCHES * batch_size
+    assert sorted(stream[:size].tolist()) == sorted(np.concatenate(plain)[:size].tolist())
+    padded = lambda batches: np.mean([lengths[b].max() for b in batches])  # noqa: E731
+    assert padded(grouped) < 0.75 * padded(plain)
+    again = batching.batch_at_step(split, batch_size, 1, 7, lengths)
+    assert np.array_equal(again["inputs"], split.inputs[grouped[7]])
+    assert not np.array_equal(grouped[0], batching.indices_at_step(n, batch_size, 2, 0, lengths))
+    with pytest.raises(ValueError, match="lengths must have shape"):
+        batching.indices_at_step(n, batch_size, 1, 0, lengths[:-1])

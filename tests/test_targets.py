@@ -323,3 +323,33 @@ def test_analysis_targets_render_when_their_rows_exist(ref):
     # the regular tables never take analysis rows: roberta-large CoLA in FSAM Table 1 is the one plain row
     slots, _ = compute(get_target("fsam2022_table1"), rows, ref)
     assert set(slots.loc[slots["n"] > 0, "task"]) == {"cola"}
+
+
+def test_evidence_targets_pick_rho_per_rate_and_pair_with_both_baselines(ref):
+    """Table C picks ρ on dev per (rate, method) and shows the compute-matched AdamW as its own row
+    paired with AdamW; Table D pairs SAM and FSAM with the compute-matched AdamW instead."""
+    gain = {("sam", 0.01): {0.1: 2.0, 1.0: -1.0}, ("sam", 0.001): {0.1: 0.5, 1.0: 0.5},
+            ("fsam", 0.01): {0.1: 3.0, 1.0: 1.0}, ("fsam", 0.001): {0.1: 1.0, 1.0: 0.0}}
+    recs = []
+    for rate, seed in itertools.product((0.1, 1.0), range(5)):
+        base = {"model": "all-minilm-l6-v2", "base_optimizer": "adamw", "subsample_rate": rate, "subsample_seed": 0,
+                "seed": seed, "task": "sst2_sentences", "metric": "accuracy", "status": "ok", "chance": 50.9}
+        noise = 0.1 * seed
+        recs.append({**base, "grid": "equal_steps", "method": "adamw", "rho": None, "value": 80.0 + noise,
+                     "cell_id": f"a-{rate}-{seed}"})
+        recs.append({**base, "grid": "compute_matched", "method": "adamw", "rho": None, "value": 81.0 + noise,
+                     "cell_id": f"m-{rate}-{seed}"})
+        for (method, rho), g in gain.items():
+            recs.append({**base, "grid": "equal_steps", "method": method, "rho": rho, "value": 80.0 + g[rate] + noise,
+                         "cell_id": f"{method}{rho}-{rate}-{seed}"})
+    rows = pd.DataFrame(recs)
+    slots, info = compute(get_target("evidence_rates"), rows, ref)
+    s = slots.set_index(["method", "subsample_rate"])
+    assert set(s.index.get_level_values(0)) == {"adamw", "adamw, 2× steps", "sam", "fsam"}
+    assert s.at[("sam", 0.1), "rho_selected"] == 0.01 and s.at[("sam", 1.0), "rho_selected"] == 0.001
+    assert s.at[("fsam", 0.1), "delta"] == pytest.approx(3.0) and s.at[("sam", 1.0), "delta"] == pytest.approx(0.5)
+    assert s.at[("adamw, 2× steps", 0.1), "delta"] == pytest.approx(1.0)
+    assert (s["n"] == 5).all() and info["filled"] == 8
+    d = compute(get_target("evidence_compute"), rows, ref)[0].set_index(["method", "subsample_rate"])
+    assert set(d.index.get_level_values(0)) == {"adamw", "sam", "fsam"}
+    assert d.at[("fsam", 0.1), "delta"] == pytest.approx(2.0) and d.at[("sam", 1.0), "delta"] == pytest.approx(-0.5)

@@ -10,6 +10,11 @@ concatenation of epoch permutations, epoch ``k`` being
 ``stream[t * B : (t + 1) * B]``. A resumed run therefore sees exactly the batches an
 uninterrupted run would, and every epoch visits every example once (a batch may
 straddle two epochs, and N < B simply takes several epochs per batch).
+
+With ``lengths`` (grouping by length, Hugging Face's ``group_by_length``), each epoch
+permutation is cut into mega-batches of ``MEGABATCH_BATCHES`` batches and each mega-batch is
+sorted longest first, so a batch holds rows of similar length and dynamic padding trims more;
+the order stays a pure function of (seed, step) and every epoch still visits every example once.
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ __all__ = [
     "batch_at_step",
     "eval_batches",
     "trim_padding",
+    "row_lengths",
 ]
+
+#: Batches per length-sorted mega-batch (Hugging Face's LengthGroupedSampler uses 50).
+MEGABATCH_BATCHES = 50
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,12 +103,23 @@ def tokenize(pairs: Sequence[dict], vocab, max_input_length: int, max_target_len
     )
 
 
-def _epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
-    return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
+def _epoch_permutation(n: int, seed: int, epoch: int, batch_size: int, lengths) -> np.ndarray:
+    order = np.random.default_rng([int(seed), int(epoch)]).permutation(n)
+    if lengths is None:
+        return order
+    size = MEGABATCH_BATCHES * batch_size
+    # stable sort of each mega-batch by descending length: ties keep the random order
+    return np.concatenate([chunk[np.argsort(-lengths[chunk], kind="stable")]
+                           for chunk in np.split(order, range(size, n, size))])
 
 
-def indices_at_step(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
-    """Example indices of training batch ``step`` (a function of (n, batch_size, seed, step) only)."""
+def indices_at_step(n: int, batch_size: int, seed: int, step: int, lengths=None) -> np.ndarray:
+    """Example indices of training batch ``step`` (a function of (n, batch_size, seed, step) only;
+    and of ``lengths`` [n], the rows' token counts, when grouping by length)."""
+    if lengths is not None:
+        lengths = np.asarray(lengths)
+        if lengths.shape != (n,):
+            raise ValueError(f"lengths must have shape ({n},), got {lengths.shape}")
     if n < 1:
         raise ValueError(f"cannot batch an empty split (n={n})")
     if batch_size < 1:
@@ -113,15 +133,16 @@ def indices_at_step(n: int, batch_size: int, seed: int, step: int) -> np.ndarray
     while pos < stop:
         epoch, offset = divmod(pos, n)
         take = min(n - offset, stop - pos)
-        out[pos - start : pos - start + take] = _epoch_permutation(n, seed, epoch)[offset : offset + take]
+        out[pos - start : pos - start + take] = _epoch_permutation(n, seed, epoch, batch_size, lengths)[offset : offset + take]
         pos += take
     return out
 
 
-def batch_at_step(split, batch_size: int, seed: int, step: int) -> dict[str, np.ndarray]:
+def batch_at_step(split, batch_size: int, seed: int, step: int, lengths=None) -> dict[str, np.ndarray]:
     """Training batch ``step`` of any split with ``len``, ``take`` and ``as_batch`` (a
-    :class:`TokenizedSplit`: {"inputs", "targets", "task_index"} int32 arrays with batch_size rows)."""
-    return split.take(indices_at_step(len(split), batch_size, seed, step)).as_batch()
+    :class:`TokenizedSplit`: {"inputs", "targets", "task_index"} int32 arrays with batch_size rows);
+    ``lengths`` (:func:`row_lengths`) groups rows of similar length into one batch."""
+    return split.take(indices_at_step(len(split), batch_size, seed, step, lengths)).as_batch()
 
 
 def eval_batches(split, batch_size: int) -> Iterator[tuple[dict[str, np.ndarray], int]]:
@@ -155,6 +176,19 @@ def bucket_length(length: int, width: int) -> int:
     and a batch is padded by less than one bucket step."""
     step = next((s for limit, s in _BUCKET_STEPS if length <= limit), 256)
     return min(max(-(-length // step) * step, _BUCKET_STEPS[0][1]), width)
+
+
+def row_lengths(split) -> np.ndarray:
+    """[N] int: each row's length on the split's longest sequence axis (tokens up to its last
+    non-padding one), the key :func:`batch_at_step` groups by."""
+    batch = split.as_batch()
+    longest = np.zeros(len(split), dtype=np.int64)
+    for _, by in _LENGTH_GROUPS:
+        if by in batch:
+            mask = np.asarray(batch[by]) != 0
+            last = mask.shape[-1] - np.argmax(mask[:, ::-1], axis=-1)
+            longest = np.maximum(longest, np.where(mask.any(axis=-1), last, 0))
+    return longest
 
 
 def trim_padding(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from sam_bench import parallel
-from sam_bench.data.batching import batch_at_step, trim_padding
+from sam_bench.data.batching import batch_at_step, row_lengths, trim_padding
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json, write_json_atomic
 from sam_bench.models import T5Config, model_config, model_family
@@ -233,8 +233,9 @@ def _train(cell: dict, out_dir: Path, *, progress: bool, stop_after: int | None,
     divergence = None
     bar = tqdm(total=ft["steps"], initial=start, desc=cell["cell_id"][:48], disable=not progress,
                mininterval=2.0, dynamic_ncols=True)
+    lengths = row_lengths(train) if ft.get("group_by_length", False) else None
     for step in range(start, ft["steps"]):
-        batch = batch_at_step(train, ft["batch_size"], cell["seed"], step)
+        batch = batch_at_step(train, ft["batch_size"], cell["seed"], step, lengths)
         if ft.get("dynamic_padding", True):
             batch = trim_padding(batch)
         if mesh is not None:

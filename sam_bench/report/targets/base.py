@@ -78,10 +78,13 @@ def _isin(col: pd.Series, allowed) -> pd.Series:
 @dataclass(frozen=True)
 class Select:
     """The cells of one grid that feed a target: ``where`` filters identity fields (a tuple of
-    allowed values each); ``hparam`` names the identity field that is the row axis (ablations)."""
+    allowed values each); ``hparam`` names the identity field that is the row axis (ablations);
+    ``label`` names the rows of this select's cells as their own method (a baseline run at another
+    budget, say) while their baseline stays the base optimizer."""
     grid: str
     where: Mapping[str, tuple] = field(default_factory=dict)
     hparam: str | None = None
+    label: str | None = None
 
     def mask(self, rows: pd.DataFrame) -> pd.Series:
         """Which rows (result rows, or cells with their identity flattened) this selects."""

@@ -57,13 +57,16 @@ def keyed_rows(target: Target, rows: pd.DataFrame) -> pd.DataFrame:
         part["hparam_name"] = HPARAM_NAMES[sel.hparam] if sel.hparam else None
         part["hparam_value"] = part[sel.hparam].map(lambda v: None if pd.isna(v) else f"{float(v):g}") \
             if sel.hparam else None
+        part["_label"] = sel.label
         parts.append(part)
     if not parts:
         return pd.DataFrame(columns=list(rows.columns) + ["base", "excluded"])
     df = pd.concat(parts, ignore_index=True)
-    names = [paper_method(target.paper, m, b, r) for m, b, r in zip(df["method"], df["base_optimizer"], df["rho"])]
+    # a best-ρ target picks ρ per method, so its method names must not carry ρ
+    rhos = [None] * len(df) if target.best_rho else df["rho"]
+    names = [paper_method(target.paper, m, b, r) for m, b, r in zip(df["method"], df["base_optimizer"], rhos)]
     df["model"] = [paper_model(target.paper, m) for m in df["model"]]
-    df["method"] = [n for n, _ in names]
+    df["method"] = [lab if isinstance(lab, str) else n for (n, _), lab in zip(names, df.pop("_label"))]
     df["base"] = [b for _, b in names]
     df["task"] = [target.task_as or _paper_task(str(t)) for t in df["task"]]
     for c in _REP:
