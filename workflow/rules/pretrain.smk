@@ -1,12 +1,13 @@
 # The vocabulary and the pretrained checkpoint every fine-tuning cell starts from
-# (the shape of "public checkpoint → fine-tune" in the paper). It gets all the cores.
+# (the shape of "public checkpoint → fine-tune" in the paper). It gets all the cores unless
+# `pretrain_threads` leaves some to cells that do not wait for it (checkpoint-initialised ones).
 
 rule pretrain:
     input:
         f"{SYNTHETIC_ROOT}/suite.json",
     output:
         f"{RESULTS}/pretrain/{PRETRAIN_ID}/pretrain.json",
-    threads: workflow.cores
+    threads: CONFIG.get("pretrain_threads") or workflow.cores
     params:
         spec=json.dumps(CONFIG["pretrain"], sort_keys=True),
         corpus=f"{SYNTHETIC_ROOT}/corpus/pretrain.txt",
