@@ -6,7 +6,7 @@ CORES  ?= 2
 CONFIG ?= config/default.yaml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup reproduce test dry-run report clean-results
+.PHONY: setup reproduce test test-slow dry-run report clean-results
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,10 @@ dry-run: setup
 	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)
 
 test: $(VENV)/.installed-parity
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(VENV)/.installed-parity     # end-to-end DAG runs of minutes each (pytest -m slow)
+	$(BIN)/python -m pytest -q -m slow
 
 clean-results:
 	rm -rf results reports/build .snakemake
