@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 
 from sam_bench.io import atomic_write
 
-from . import plots, render
+import sam_bench.report.plots as plots
+import sam_bench.report.render as render
 from .plots import save_figure
 from .targets import TARGETS, Target, compute
 
