@@ -90,7 +90,7 @@ def prepare(cell: Cell, graphdef, tokenizer) -> CellTraining:
     return CellTraining(train=train, validation=validation, mixture=mixture, objective=objective,
                         chance=chance_table(validation, lambda data: encoder_chance(data, kind, head_size(task))),
                         evaluate=lambda params: evaluate(predict, params, validation, ft.eval_batch_size,
-                                                                  ft.dynamic_padding))
+                                                         ft.dynamic_padding))
 
 
 def evaluate(predict, params, validation: list[TaskData], batch_size: int, dynamic_padding: bool = True) -> dict:

@@ -74,7 +74,7 @@ def lm_grid_problems(grid: dict, finetune: dict, source: str, root: str | None) 
 def lm_config(cell: Cell):
     ft = cell.finetune
     return decoder_lm_config(cell.model, **{"dropout_rate": ft.dropout_rate, "dtype": ft.dtype,
-                                               **dict(ft.model_overrides or {})})
+                                            **dict(ft.model_overrides or {})})
 
 
 def lm_objective(graphdef) -> Objective:
