@@ -128,7 +128,7 @@ def build_step(row: Row, objective, params, batch_size: int):
     if isinstance(state, SharpnessAwareState) and mask is not None:
         # count = 1: an ordinary step; count = 0: a refresh step (count % Fi == 0)
         ordinary = state._replace(gradient=state.gradient._replace(count=jnp.ones((), jnp.int32)))
-        return step, ordinary, state, mask.interval
+        return step, ordinary, state, mask.fisher_interval
     return step, state, None, 0
 
 

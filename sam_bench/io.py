@@ -43,10 +43,6 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[str], An
     return path
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    return atomic_write(path, text)
-
-
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
     return atomic_write(path, json.dumps(obj, indent=1, sort_keys=True) + "\n")
 

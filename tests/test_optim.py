@@ -108,7 +108,7 @@ def test_recipe_round_trip_and_defaults():
     assert gradient.ascent_size == 8  # Bahri et al.'s efficient a = b/4 is written explicitly
     _, gradient = parse_recipe("fsam + adamw").build(32)
     assert gradient.ascent_size == 32 and gradient.rho == 0.01  # FSAM: full-batch ascent, ρ from its grid
-    assert (gradient.mask.sparsity, gradient.mask.interval, gradient.mask.mode) == (0.9, 100, "paper")
+    assert (gradient.mask.sparsity, gradient.mask.fisher_interval, gradient.mask.mode) == (0.9, 100, "paper")
     assert parse_recipe("adamw(lr=1e+3)").base_args == {"lr": 1000.0}  # '+' inside a term is not a separator
 
 
@@ -187,3 +187,36 @@ def test_accumulation_steps_must_divide_the_batch():
         parse_recipe("sam + adafactor").validate(32, accumulation_steps=3)
     with pytest.raises(ConfigError, match="accumulation_steps=3"):
         parse_recipe("adafactor").validate(32, accumulation_steps=3)
+
+
+def _schedule_reference(t, lr, kind, warmup, decay_steps, end_lr):
+    """The learning rate at step t, written out in NumPy (float64) from the definitions."""
+    if t < warmup:
+        return lr * t / warmup
+    if kind == "constant":
+        return lr
+    frac = min(max((t - warmup) / (decay_steps - warmup), 0.0), 1.0)
+    if kind == "linear":
+        return lr + (end_lr - lr) * frac
+    return end_lr + (lr - end_lr) * 0.5 * (1.0 + np.cos(np.pi * frac))
+
+
+@pytest.mark.parametrize("kind, warmup, decay_steps, end_lr", [
+    ("constant", 0, None, 0.0), ("constant", 7, None, 0.0), ("linear", 0, 20, 0.0), ("linear", 5, 20, 1e-5),
+    ("cosine", 0, 20, 0.0), ("cosine", 4, 20, 2e-5),
+])
+def test_learning_rate_schedules_match_their_definition(kind, warmup, decay_steps, end_lr):
+    """Warm-up from 0, then constant / linear / cosine reaching end_lr at decay_steps (warm-up
+    included), and held there; also GSAM's (lr_min, lr_max)."""
+    from sam_bench.optim.base import make_learning_rate_fn
+
+    lr = 3e-4
+    args = dict(lr=lr, schedule=kind, warmup_steps=warmup, end_lr=end_lr,
+                **({} if decay_steps is None else {"decay_steps": decay_steps}))
+    fn, low, high = make_learning_rate_fn("adamw", **args)
+    steps = range(0, 30)
+    got = [float(jax.jit(fn)(jnp.asarray(t, jnp.int32))) for t in steps]
+    want = [_schedule_reference(t, lr, kind, warmup, decay_steps, end_lr) for t in steps]
+    # float32: optax computes (lr - end)(1 - t/T) + end, which rounds differently (by an ulp of lr)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7 * lr)
+    assert (low, high) == (min([lr] + [0.0] * bool(warmup) + [end_lr] * (kind != "constant")), lr)

@@ -109,7 +109,7 @@ def test_preconditioned_sam_with_identity_preconditioner_is_sam():
     # SGD keeps no second moment: the recipe's P is I
     _assert_trees_close(_gradient("precond_sam(rho=0.2) + sgd", objective, params, batch), want, rtol=1e-5)
     # an explicit P = I read from an Adam state
-    identity = SharpnessAware(rho=0.2, shape="preconditioned", preconditioner=lambda s, p: jax.tree.map(jnp.ones_like, p))
+    identity = SharpnessAware(rho=0.2, perturbation="preconditioned", preconditioner=lambda s, p: jax.tree.map(jnp.ones_like, p))
     adam_state = optax.adam(1e-3).init(params)
     _assert_trees_close(_gradient(identity, objective, params, batch, adam_state), want, rtol=1e-5)
 
@@ -181,10 +181,10 @@ def test_zero_and_huge_preconditioned_directions_stay_finite():
     state = optimizer.init(params)
     precond = gradient.preconditioner(state.base, params)
     g = jax.grad(objective)(params, batch, None)
-    eps = gradient.perturbation(g, params, precond)
+    eps = gradient.epsilon(g, params, precond)
     norm = float(optax.tree.norm(eps))
     assert np.isfinite(norm) and abs(norm - 0.1) < 1e-5
-    zero = gradient.perturbation(jax.tree.map(jnp.zeros_like, g), params, precond)
+    zero = gradient.epsilon(jax.tree.map(jnp.zeros_like, g), params, precond)
     assert all(np.all(np.asarray(x) == 0) for x in jax.tree.leaves(zero))
 
 

@@ -221,82 +221,6 @@ def test_benchmark_score_reproduces_printed_paper_scores(ref):
 
 
 # ---------------------------------------------------------------------------------------- tables
-def test_table1_layout_and_values(frames, ref):
-    rows_df, _ = frames
-    t = tables.bahri_table1(rows_df, ref, subsample_rate=1.0)
-    top = list(dict.fromkeys(t.columns.get_level_values(0)))
-    assert top == ["Score", "CB F1", "CB Acc", "STS-B Pearson", "STS-B Spearman", "NQ F1", "NQ EM"]
-    assert list(t.index.names) == ["source", "model", "method"]
-    ours = t.loc["ours"]
-    assert list(ours.index) == [(MODEL, "adafactor"), (MODEL, "sam (ρ=0.05)"), (MODEL, "sam (ρ=0.15)"),
-                                (MODEL, "Δ sam (ρ=0.05) − adafactor"), (MODEL, "Δ sam (ρ=0.15) − adafactor")]
-    for rho, label in ((None, "adafactor"), (0.05, "sam (ρ=0.05)"), (0.15, "sam (ρ=0.15)")):
-        r = t.loc[("ours", MODEL, label)]
-        for (task, metric), col in (((("cb", "f1")), "CB F1"), (("natural_questions", "em"), "NQ EM"),
-                                    (("stsb", "spearman"), "STS-B Spearman")):
-            hand = np.mean([value(task, metric, 1.0, s, rho) for s in SEEDS])
-            assert r[(col, "mean")] == pytest.approx(hand)
-            assert r[(col, "std")] == pytest.approx(STD2)
-            assert r[(col, "n")] == 2
-        assert r[("Score", "mean")] == pytest.approx(np.mean([hand_score(1.0, s, rho) for s in SEEDS]))
-        assert r[("Score", "std")] == pytest.approx(STD2)
-    for rho in (0.05, 0.15):
-        d = t.loc[("ours", MODEL, f"Δ sam (ρ={rho:g}) − adafactor")]
-        for col in top:
-            assert d[(col, "mean")] == pytest.approx(GAIN[rho])
-            assert d[(col, "std")] == pytest.approx(0.0, abs=1e-9)
-            assert d[(col, "n")] == 2
-    # paper rows: all four sizes, baseline + SAM + Δ, numbers from the reference CSVs
-    paper = t.loc["paper"]
-    assert len(paper) == 12
-    assert [m for m, _ in paper.index[::3]] == ["t5.1.1-small", "t5.1.1-base", "t5.1.1-large", "t5.1.1-xl"]
-    small = t.loc[("paper", "t5.1.1-small", "adafactor")]
-    assert small[("CB F1", "mean")] == 89.4 == ref_value(ref, "Table 1", "t5.1.1-small", "adafactor", "cb", "f1")
-    assert small[("STS-B Pearson", "mean")] == ref_value(ref, "Table 2", "t5.1.1-small", "adafactor", "stsb", "pearson")
-    assert small[("NQ F1", "mean")] == ref_value(ref, "Table 4", "t5.1.1-small", "adafactor", "natural_questions", "f1")
-    assert np.isnan(small[("CB F1", "std")])
-    sam = t.loc[("paper", "t5.1.1-small", "sam (ρ=0.05)")]
-    delta = t.loc[("paper", "t5.1.1-small", "Δ sam (ρ=0.05) − adafactor")]
-    assert delta[("CB F1", "mean")] == pytest.approx(sam[("CB F1", "mean")] - small[("CB F1", "mean")])
-    assert ("paper", "t5.1.1-base", "sam (ρ=0.15)") in t.index
-    g = lambda tab, mod, meth, task, met: ref_value(ref, tab, mod, meth, task, met)  # noqa: E731
-    hand = np.mean([np.mean([g("Table 1", "t5.1.1-small", "adafactor", "cb", m) for m in ("f1", "accuracy")]),
-                    np.mean([g("Table 2", "t5.1.1-small", "adafactor", "stsb", m) for m in ("pearson", "spearman")]),
-                    np.mean([g("Table 4", "t5.1.1-small", "adafactor", "natural_questions", m) for m in ("f1", "em")])])
-    assert small[("Score", "mean")] == pytest.approx(hand)
-    assert t.attrs["paper_tables"] == {"cb": "Table 1", "stsb": "Table 2", "natural_questions": "Table 4"}
-    # renderings
-    md = tables.to_markdown(t)
-    assert "CB F1" in md and "89.4" in md and "± 1.4" in md and "over our task columns only" in md
-    flat = tables.flat_frame(t)
-    assert {"source", "model", "method", "CB F1 mean", "CB F1 std", "CB F1 n"} <= set(flat.columns)
-
-
-def test_table1_at_5pct_and_without_paper_numbers(frames, ref):
-    rows_df, _ = frames
-    t5 = tables.bahri_table1(rows_df, ref, subsample_rate=0.05)
-    small = t5.loc[("paper", "t5.1.1-small", "adafactor")]
-    assert small[("CB F1", "mean")] == ref_value(ref, "Table 6", "t5.1.1-small", "adafactor", "cb", "f1") == 37.0
-    assert small[("NQ F1", "mean")] == ref_value(ref, "Table 7", "t5.1.1-small", "adafactor", "natural_questions", "f1")
-    assert np.isnan(small[("STS-B Pearson", "mean")]) and np.isnan(small[("Score", "mean")])  # GLUE has no 5% table
-    ours = t5.loc[("ours", MODEL, "adafactor")]
-    assert ours[("CB F1", "mean")] == pytest.approx(np.mean([value("cb", "f1", 0.05, s, None) for s in SEEDS]))
-    t20 = tables.bahri_table1(rows_df, ref, subsample_rate=0.2)
-    assert set(t20.index.get_level_values("source")) == {"ours"}
-    assert any("prints no number" in n for n in t20.attrs["notes"])
-
-
-def test_table1_excludes_random_init_and_unmatched_seeds(frames, ref):
-    rows_df, _ = frames
-    # drop seed 1 of the SAM (0.15) cells at 100%: the Δ uses only matched seeds
-    keep = ~((rows_df.rho == 0.15) & (rows_df.seed == 1) & (rows_df.subsample_rate == 1.0))
-    t = tables.bahri_table1(rows_df[keep], ref, 1.0, include_paper=False)
-    d = t.loc[("ours", MODEL, "Δ sam (ρ=0.15) − adafactor")]
-    assert d[("CB F1", "n")] == 1 and d[("CB F1", "mean")] == pytest.approx(GAIN[0.15])
-    assert t.loc[("ours", MODEL, "sam (ρ=0.15)")][("CB F1", "n")] == 1
-    assert t.loc[("ours", MODEL, "adafactor")][("CB F1", "n")] == 2  # random-init cells not counted
-
-
 def test_pretraining_check(frames):
     rows_df, _ = frames
     pc = tables.pretraining_check(rows_df)
@@ -327,38 +251,6 @@ def test_cost_table(frames):
 
 
 # --------------------------------------------------------------------------------------- figures
-def test_figure1_layout(frames, ref):
-    rows_df, _ = frames
-    fig = figures.bahri_figure1(rows_df, ref)
-    axes = fig.axes
-    assert len(axes) == 3 + 1  # one per task + score
-    for ax in axes:
-        ours = [ln for ln in ax.lines if ln.get_gid() == "ours"]
-        paper = [ln for ln in ax.lines if ln.get_gid() == "paper"]
-        assert len(ours) == 3  # baseline + one per rho
-        assert len(paper) == 2  # paper baseline + paper SAM
-        assert len(ax.lines) == 5
-        assert ax.get_xscale() == "log"
-        assert [t.get_text() for t in ax.get_xticklabels()] == ["5%", "20%", "100%"]
-    # ours: mean over seeds; paper: printed numbers (task mean over its metrics) at 5% and 100%
-    cb = axes[0]
-    base = next(ln for ln in cb.lines if ln.get_label() == "ours: adafactor")
-    np.testing.assert_allclose(base.get_xdata(), RATES)
-    np.testing.assert_allclose(base.get_ydata(), [np.mean([value("cb", m, r, s, None) for m in ("f1", "accuracy")
-                                                           for s in SEEDS]) for r in RATES])
-    pb = next(ln for ln in cb.lines if ln.get_label() == "paper T5.1.1-Small: adafactor")
-    np.testing.assert_allclose(pb.get_xdata(), [0.05, 1.0])
-    np.testing.assert_allclose(pb.get_ydata(), [np.mean([ref_value(ref, tb, "t5.1.1-small", "adafactor", "cb", m)
-                                                         for m in ("f1", "accuracy")]) for tb in ("Table 6", "Table 1")])
-    assert pb.get_markerfacecolor() == "none"
-    stsb_paper = [ln for ln in axes[1].lines if ln.get_gid() == "paper"][0]
-    np.testing.assert_allclose(stsb_paper.get_xdata(), [1.0])  # GLUE: no 5% table
-    score_line = next(ln for ln in axes[3].lines if ln.get_label() == "ours: sam (ρ=0.15)")
-    np.testing.assert_allclose(score_line.get_ydata(), [np.mean([hand_score(r, s, 0.15) for s in SEEDS]) for r in RATES])
-    legend_labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert any(lab.startswith("paper T5.1.1-Small") for lab in legend_labels)
-
-
 def test_training_curves(docs, tmp_path):
     curves = aggregate.collect_curves(write_results(tmp_path, docs))
     fig = figures.training_curves(curves)
@@ -431,18 +323,6 @@ def test_wide_table_splits_across_pages():
     assert len(one) == 1
 
 
-def test_checkpoint_initialised_cells_are_pretrained_cells(frames, ref):
-    """A cell fine-tuned from a public checkpoint carries the checkpoint's name as its init
-    (config `init: checkpoint`, e.g. config/bahri2022.yaml): Table 1 and Figure 1 take it."""
-    rows_df, _ = frames
-    from_checkpoint = rows_df.assign(init=rows_df["init"].replace({"pretrained": "t5.1.1-small"}))
-    ours = tables.bahri_table1(rows_df, ref, 1.0, include_paper=False)
-    pd.testing.assert_frame_equal(tables.bahri_table1(from_checkpoint, ref, 1.0, include_paper=False), ours)
-    assert ours.loc[("ours", MODEL, "adafactor")][("CB F1", "n")] == 2  # random-init cells still not counted
-    fig = figures.bahri_figure1(from_checkpoint, ref)
-    assert any(line.get_gid() == "ours" for ax in fig.axes for line in ax.lines)
-
-
 def test_report_of_random_init_cells_only(frames, ref, tmp_path):
     """A run with only random-init cells (the pretraining_check grid) still gets its report: no
     target selects those cells, and every target says what it is missing."""
@@ -453,7 +333,7 @@ def test_report_of_random_init_cells_only(frames, ref, tmp_path):
     assert all(e["filled"] == 0 for e in manifest["targets"])
 
 
-# ------------------------------------------------------------------------ FSAM Table 1 (encoders)
+# -------------------------------------------------------------------------------- encoder rows
 ENC_MODEL = "all-minilm-l6-v2"
 ENC_TASKS = {"cola": ["mcc"], "cb": ["accuracy", "f1"], "stsb": ["pearson", "spearman"], "glue_rte": ["accuracy"]}
 ENC_BASE = {("cola", "mcc"): 30.0, ("cb", "accuracy"): 70.0, ("cb", "f1"): 60.0, ("stsb", "pearson"): 80.0,
@@ -463,19 +343,10 @@ ENC_GAIN = {"adamw": 0.0, "sam": 1.0, "fsam": 2.5}
 # a seed-dependent extra for the sharpness-aware cells, so that the paired Δ has a non-zero std
 ENC_SEED_GAIN = {("sam", 1): 0.4, ("fsam", 1): -0.6}
 ENC_SEEDS = [0, 1]
-# our columns in the FSAM Table 1 layout: CB F1 is not in it; glue_rte is its RTE column
-ENC_COLUMNS = {("cola", "mcc"): "CoLA MCC", ("stsb", "pearson"): "STS-B Pearson",
-               ("stsb", "spearman"): "STS-B Spearman", ("glue_rte", "accuracy"): "RTE Acc",
-               ("cb", "accuracy"): "CB Acc"}
 
 
 def enc_value(task, metric, seed, method):
     return ENC_BASE[(task, metric)] + 3.0 * seed + ENC_GAIN[method] + ENC_SEED_GAIN.get((method, seed), 0.0)
-
-
-def enc_score(seed, method):
-    """FSAM's AVG: the plain mean of the row's cells (STS-B's two metrics count twice)."""
-    return float(np.mean([enc_value(t, m, seed, method) for t, m in ENC_COLUMNS]))
 
 
 def encoder_rows_df(model=ENC_MODEL, init=ENC_MODEL):
@@ -486,18 +357,6 @@ def encoder_rows_df(model=ENC_MODEL, init=ENC_MODEL):
              "source": "synthetic", "grid": "encoder"}
             for method, rho in ENC_VARIANTS for seed in ENC_SEEDS for t, ms in ENC_TASKS.items() for m in ms]
     return aggregate.normalize_rows(pd.DataFrame(rows))
-
-
-def fsam_ref_value(ref, table, model, method, task, metric):
-    sel = ref[(ref.paper == "fsam2022") & (ref.table == table) & (ref.model == model) & (ref.method == method)
-              & (ref.task == task) & (ref.metric == metric)]
-    assert len(sel) == 1
-    return float(sel.value.iloc[0])
-
-
-@pytest.fixture(scope="module")
-def fsam_table(ref):
-    return tables.fsam_table1(encoder_rows_df(), ref)
 
 
 def test_encoder_models_and_fsam_task_names():
@@ -519,93 +378,6 @@ def test_fsam_average_reproduces_printed_avg(ref):
         printed = float(g[g.task == "avg"].value.iloc[0])
         assert tables.fsam_average(wide).iloc[0] == pytest.approx(printed, abs=0.006), (model, method)
         assert abs(tables.benchmark_score(wide).iloc[0] - printed) > 0.5, (model, method)
-
-
-def test_fsam_table1_our_rows(fsam_table):
-    t = fsam_table
-    assert list(dict.fromkeys(t.columns.get_level_values(0))) == ["Score"] + list(ENC_COLUMNS.values())
-    assert list(t.index.names) == ["source", "model", "method"]
-    assert [v for _, v in t.loc["ours"].index] == ["adamw", "fsam (ρ=0.01)", "sam (ρ=0.01)",
-                                                   "Δ fsam (ρ=0.01) − adamw", "Δ sam (ρ=0.01) − adamw"]
-    assert set(t.loc["ours"].index.get_level_values("model")) == {ENC_MODEL}
-    for method, label in (("adamw", "adamw"), ("sam", "sam (ρ=0.01)"), ("fsam", "fsam (ρ=0.01)")):
-        r = t.loc[("ours", ENC_MODEL, label)]
-        for (task, metric), col in ENC_COLUMNS.items():
-            vals = [enc_value(task, metric, s, method) for s in ENC_SEEDS]
-            assert r[(col, "mean")] == pytest.approx(np.mean(vals)), (label, col)
-            assert r[(col, "std")] == pytest.approx(np.std(vals, ddof=1)), (label, col)
-            assert r[(col, "n")] == 2
-        scores = [enc_score(s, method) for s in ENC_SEEDS]
-        assert r[("Score", "mean")] == pytest.approx(np.mean(scores))
-        assert r[("Score", "std")] == pytest.approx(np.std(scores, ddof=1))
-    for method in ("sam", "fsam"):
-        d = t.loc[("ours", ENC_MODEL, f"Δ {method} (ρ=0.01) − adamw")]
-        for (task, metric), col in ENC_COLUMNS.items():
-            diffs = [enc_value(task, metric, s, method) - enc_value(task, metric, s, "adamw") for s in ENC_SEEDS]
-            assert d[(col, "mean")] == pytest.approx(np.mean(diffs))
-            assert d[(col, "std")] == pytest.approx(np.std(diffs, ddof=1)) and d[(col, "std")] > 0.2
-            assert d[(col, "n")] == 2
-        sdiffs = [enc_score(s, method) - enc_score(s, "adamw") for s in ENC_SEEDS]
-        assert d[("Score", "mean")] == pytest.approx(np.mean(sdiffs))
-    assert any("left out" in n and "cb f1" in n for n in t.attrs["notes"])
-    assert t.attrs["task_metrics"] == [("cola", "mcc"), ("stsb", "pearson"), ("stsb", "spearman"), ("rte", "accuracy"),
-                                       ("cb", "accuracy")]
-
-
-def test_fsam_table1_paper_rows(fsam_table, ref):
-    t = fsam_table
-    paper = t.loc["paper"]
-    models = list(dict.fromkeys(m for m, _ in paper.index))
-    assert models == ["bert-large", "electra-large", "albert-xxlarge-v2", "roberta-large", "bert-base", "roberta-base"]
-    bert_large = [v for m, v in paper.index if m == "bert-large"]
-    assert bert_large == ["adam", "sam", "fsam", "Δ sam − adam", "Δ fsam − adam"]
-    assert t.loc[("paper", "bert-large", "adam")][("CoLA MCC", "mean")] == 62.8
-    paper_method = {"adam": "adam", "sam": "adam+sam", "fsam": "adam+fsam"}
-    for model in models:
-        table = t.attrs["paper_tables"][model]
-        assert table == ("Table 3" if model in ("bert-base", "roberta-base") else "Table 1")
-        for ours_method, printed_method in paper_method.items():
-            r = t.loc[("paper", model, ours_method)]
-            cells = []
-            for (task, metric), col in ENC_COLUMNS.items():
-                if table == "Table 3" and task == "cb":  # Table 3 prints CoLA, MRPC, STS-B and RTE only
-                    assert np.isnan(r[(col, "mean")]) and r[(col, "n")] == 0
-                    continue
-                printed = fsam_ref_value(ref, table, model, printed_method, tables.fsam_task(task), metric)
-                assert r[(col, "mean")] == printed and np.isnan(r[(col, "std")]) and r[(col, "n")] == 5
-                cells.append(printed)
-            if table == "Table 1":
-                assert r[("Score", "mean")] == pytest.approx(np.mean(cells))
-            else:
-                assert np.isnan(r[("Score", "mean")])
-        base = t.loc[("paper", model, "adam")]
-        for method in ("sam", "fsam"):
-            d, r = t.loc[("paper", model, f"Δ {method} − adam")], t.loc[("paper", model, method)]
-            for col in ["Score"] + list(ENC_COLUMNS.values()):
-                np.testing.assert_allclose(d[(col, "mean")], r[(col, "mean")] - base[(col, "mean")])
-    assert t.loc[("paper", "bert-large", "Δ fsam − adam")][("RTE Acc", "mean")] == pytest.approx(74.4 - 70.7)
-    notes = " ".join(t.attrs["notes"])
-    assert "Zhong et al. 2022 (FSAM) Table 1 (bert-large" in notes and "Table 3 (bert-base, roberta-base)" in notes
-    assert "Table 3 prints no number for: CB Acc" in notes and "FSAM's AVG" in notes
-    md = tables.to_markdown(t)
-    assert "62.8" in md and "Δ fsam − adam" in md
-
-
-def test_fsam_table1_keeps_inits_apart(ref):
-    rows = pd.concat([encoder_rows_df(), encoder_rows_df(init="random")], ignore_index=True)
-    t = tables.fsam_table1(rows, ref, include_paper=False)
-    models = set(t.index.get_level_values("model"))
-    assert models == {f"{ENC_MODEL} (init={ENC_MODEL})", f"{ENC_MODEL} (init=random)"}
-    assert (t.xs("n", axis=1, level="stat") <= 2).all().all()  # never four replicates pooled
-
-
-def test_fsam_table1_ignores_t5_rows(frames, ref):
-    rows_df, _ = frames
-    assert len(tables.fsam_table1(rows_df, ref)) == 0
-    mixed = pd.concat([rows_df, encoder_rows_df()], ignore_index=True)
-    t = tables.fsam_table1(mixed, ref)
-    assert set(t.loc["ours"].index.get_level_values("model")) == {ENC_MODEL}
-    assert "t5.1.1-tiny" not in set(tables.bahri_table1(encoder_rows_df(), ref).index.get_level_values("model"))
 
 
 def test_build_report_adds_encoder_table_for_encoder_rows(frames, ref, tmp_path):

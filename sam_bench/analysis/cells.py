@@ -16,6 +16,7 @@ import numpy as np
 
 from sam_bench.analysis import landscape
 from sam_bench.analysis.hessian import curvature
+from sam_bench.cell import as_cell
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json
 from sam_bench.models import model_family
@@ -60,7 +61,7 @@ def load_finished_cell(cell_dir: str | Path, sample: int = 64) -> FinishedCell:
     else:
         graphdef, initial, tokenizer, config = load_model(cell)
         family = encoder if model_family(config) == "bert" else text_to_text
-        training = family.prepare(cell, graphdef, tokenizer)
+        training = family.prepare(as_cell(cell), graphdef, tokenizer)
         objective, train = training.objective, training.train
     restored = TrainStateCheckpoints(cell_dir / "checkpoint").restore((initial, optimizer.init(initial)))
     if restored is None:

@@ -22,12 +22,13 @@ nothing; it exercises formats, not models.
 from __future__ import annotations
 
 import json
-import os
 import tarfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from sam_bench.io import atomic_write
 
 __all__ = ["write_official_files", "write_release_archives", "DEFAULT_WORDS", "DATASETS"]
 
@@ -47,14 +48,6 @@ DATASETS = (
 )
 TYDI = {"en": "english", "ar": "arabic", "bn": "bengali", "fi": "finnish", "id": "indonesian", "ko": "korean",
         "ru": "russian", "sw": "swahili", "te": "telugu"}
-
-
-def _write(path: Path, text: str, encoding: str = "utf-8") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding=encoding, newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _jsonl(rows) -> str:
@@ -96,7 +89,7 @@ def _superglue(root: Path, t: _Text, sizes: dict, skip) -> None:
             for r in rows:
                 if split == "test":
                     r.pop("label", None)
-            _write(sg / folder / fname, _jsonl(rows))
+            atomic_write(sg / folder / fname, _jsonl(rows))
 
     if "super_glue_boolq" not in skip:
         emit("BoolQ", lambda i, s: {"question": t.phrase(3, 6), "passage": f"{t.phrase(1, 2).title()} -- "
@@ -164,7 +157,7 @@ def _superglue(root: Path, t: _Text, sizes: dict, skip) -> None:
     if "super_glue_axb" not in skip:
         rows = [{"sentence1": t.sentence(), "sentence2": t.sentence(), "idx": i,
                  "label": t.pick(["entailment", "not_entailment"])} for i in range(sizes["validation"])]
-        _write(sg / "AX-b" / "AX-b.jsonl", _jsonl(rows))
+        atomic_write(sg / "AX-b" / "AX-b.jsonl", _jsonl(rows))
     if "super_glue_axg" not in skip:
         rows = []
         for k in range(sizes["validation"] // 2):
@@ -172,7 +165,7 @@ def _superglue(root: Path, t: _Text, sizes: dict, skip) -> None:
             for j, pron in enumerate(("his", "her")):
                 rows.append({"hypothesis": hyp, "idx": 2 * k + j, "label": label, "pair_id": 1000 + 4 * k + 2 * j,
                              "premise": f"The {t.phrase(1, 1)} lost {pron} {t.phrase(1, 1)}."})
-        _write(sg / "AX-g" / "AX-g.jsonl", _jsonl(rows))
+        atomic_write(sg / "AX-g" / "AX-g.jsonl", _jsonl(rows))
 
 
 # ----------------------------------------------------------------------- GLUE
@@ -188,22 +181,22 @@ def _glue(root: Path, t: _Text, sizes: dict, skip) -> None:
     if "glue_cola" not in skip:
         for split, f in files.items():
             if split == "test":
-                _write(g / "CoLA" / f, _tsv(["index", "sentence"], [(i, t.sentence()) for i in range(sizes[split])]))
+                atomic_write(g / "CoLA" / f, _tsv(["index", "sentence"], [(i, t.sentence()) for i in range(sizes[split])]))
             else:
                 rows = [("gj04", l, "*" if l == 0 else "", t.sentence()) for l in
                         (int(t.rng.integers(2)) for _ in range(sizes[split]))]
-                _write(g / "CoLA" / f, _tsv(None, rows))
+                atomic_write(g / "CoLA" / f, _tsv(None, rows))
     if "glue_sst2" not in skip:
         for split, f in files.items():
             if split == "test":
-                _write(g / "SST-2" / f, _tsv(["index", "sentence"], [(i, t.phrase(3, 8)) for i in range(sizes[split])]))
+                atomic_write(g / "SST-2" / f, _tsv(["index", "sentence"], [(i, t.phrase(3, 8)) for i in range(sizes[split])]))
             else:
-                _write(g / "SST-2" / f, _tsv(["sentence", "label"],
+                atomic_write(g / "SST-2" / f, _tsv(["sentence", "label"],
                                              [(t.phrase(3, 8) + " ", int(t.rng.integers(2))) for _ in range(sizes[split])]))
     if "glue_qqp" not in skip:
         for split, f in files.items():
             if split == "test":
-                _write(g / "QQP" / f, _tsv(["id", "question1", "question2"],
+                atomic_write(g / "QQP" / f, _tsv(["id", "question1", "question2"],
                                            [(i, t.sentence(end="?"), t.sentence(end="?")) for i in range(sizes[split])]))
             else:
                 rows = [(i, 2 * i, 2 * i + 1, t.sentence(end="?"), t.sentence(end="?"), int(t.rng.integers(2)))
@@ -211,7 +204,7 @@ def _glue(root: Path, t: _Text, sizes: dict, skip) -> None:
                 text = _tsv(["id", "qid1", "qid2", "question1", "question2", "is_duplicate"], rows)
                 if t.edge_cases:  # a corrupted row: tfds skips it, so do we
                     text += f"{len(rows)}\t{2 * len(rows)}\t{2 * len(rows) + 1}\tA question with no pair?\n"
-                _write(g / "QQP" / f, text)
+                atomic_write(g / "QQP" / f, text)
     if "glue_stsb" not in skip:
         header = ["index", "genre", "filename", "year", "old_index", "source1", "source2", "sentence1", "sentence2"]
         for split, f in files.items():
@@ -221,7 +214,7 @@ def _glue(root: Path, t: _Text, sizes: dict, skip) -> None:
                 if split != "test":
                     row.append(f"{t.rng.integers(0, 26) / 5:.3f}")
                 rows.append(row)
-            _write(g / "STS-B" / f, _tsv(header + (["score"] if split != "test" else []), rows))
+            atomic_write(g / "STS-B" / f, _tsv(header + (["score"] if split != "test" else []), rows))
     if "glue_mnli" not in skip:
         base = ["index", "promptID", "pairID", "genre", "sentence1_binary_parse", "sentence2_binary_parse",
                 "sentence1_parse", "sentence2_parse", "sentence1", "sentence2"]
@@ -241,7 +234,7 @@ def _glue(root: Path, t: _Text, sizes: dict, skip) -> None:
                 rows.append(row)
             header = base + (["label1", "gold_label"] if kind == "train" else
                              [f"label{k}" for k in range(1, 6)] + ["gold_label"] if kind == "dev" else [])
-            _write(g / "MNLI" / f"{fname}.tsv", _tsv(header, rows))
+            atomic_write(g / "MNLI" / f"{fname}.tsv", _tsv(header, rows))
     for ds, folder, cols, labels in (("glue_qnli", "QNLI", ("question", "sentence"), ("entailment", "not_entailment")),
                                      ("glue_rte", "RTE", ("sentence1", "sentence2"), ("entailment", "not_entailment")),
                                      ("glue_wnli", "WNLI", ("sentence1", "sentence2"), (0, 1))):
@@ -254,30 +247,30 @@ def _glue(root: Path, t: _Text, sizes: dict, skip) -> None:
                 if split != "test":
                     row.append(t.pick(labels))
                 rows.append(row)
-            _write(g / folder / f, _tsv(["index", *cols] + (["label"] if split != "test" else []), rows))
+            atomic_write(g / folder / f, _tsv(["index", *cols] + (["label"] if split != "test" else []), rows))
     if "glue_mrpc" not in skip:
         header = ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"]
         n = sizes["train"] + sizes["validation"]
         rows = [(int(t.rng.integers(2)), 1000 + 2 * i, 1001 + 2 * i, t.sentence(), t.sentence()) for i in range(n)]
         dev = sorted(t.rng.choice(n, size=sizes["validation"], replace=False).tolist())
-        _write(g / "MRPC" / "msr_paraphrase_train.txt", "\ufeff" + _tsv(header, rows))
-        _write(g / "MRPC" / "dev_ids.tsv", _tsv(None, [(rows[i][1], rows[i][2]) for i in dev]))
+        atomic_write(g / "MRPC" / "msr_paraphrase_train.txt", "\ufeff" + _tsv(header, rows))
+        atomic_write(g / "MRPC" / "dev_ids.tsv", _tsv(None, [(rows[i][1], rows[i][2]) for i in dev]))
         test = [(int(t.rng.integers(2)), 5000 + 2 * i, 5001 + 2 * i, t.sentence(), t.sentence())
                 for i in range(sizes["test"])]
-        _write(g / "MRPC" / "msr_paraphrase_test.txt", "\ufeff" + _tsv(header, test))
+        atomic_write(g / "MRPC" / "msr_paraphrase_test.txt", "\ufeff" + _tsv(header, test))
 
 
 # ----------------------------------------------------------------- QA and XSUM
 def _others(root: Path, t: _Text, sizes: dict, skip) -> None:
     if "sst2_sentences" not in skip:
         for split, name in (("train", "train"), ("validation", "dev"), ("test", "test")):
-            _write(root / "sst2_sentences" / f"stsa.binary.{name}",
+            atomic_write(root / "sst2_sentences" / f"stsa.binary.{name}",
                    "".join(f"{int(t.rng.integers(2))} {t.phrase(3, 8)} .\n" for _ in range(sizes[split])))
     if "natural_questions_open" not in skip:
         for split, name in (("train", "train"), ("validation", "dev")):
             rows = [{"question": t.phrase(3, 7), "answer": [t.phrase(1, 3) for _ in range(int(t.rng.integers(1, 3)))]}
                     for _ in range(sizes[split])]
-            _write(root / "nq_open" / f"NQ-open.{name}.jsonl", _jsonl(rows))
+            atomic_write(root / "nq_open" / f"NQ-open.{name}.jsonl", _jsonl(rows))
     if "web_questions" not in skip:
         for split in ("train", "test"):
             rows = []
@@ -286,7 +279,7 @@ def _others(root: Path, t: _Text, sizes: dict, skip) -> None:
                 desc = " ".join(f'(description "{a}")' if " " in a else f"(description {a})" for a in answers)
                 rows.append({"url": f"http://www.freebase.com/view/en/{t.phrase(1, 1)}", "targetValue": f"(list {desc})",
                              "utterance": t.phrase(3, 6) + "?"})
-            _write(root / "web_questions" / f"webquestions.examples.{split}.json",
+            atomic_write(root / "web_questions" / f"webquestions.examples.{split}.json",
                    "[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]\n")
     if "trivia_qa_unfiltered_nocontext" not in skip:
         for split, name in (("train", "train"), ("validation", "dev"), ("test", "test-without-answers")):
@@ -301,7 +294,7 @@ def _others(root: Path, t: _Text, sizes: dict, skip) -> None:
                                      "NormalizedValue": value.lower(), "Type": "WikipediaEntity", "Value": value + " "}
                 data.append(art)
             doc = {"Data": data, "Domain": "Unfiltered", "Split": split, "Version": 1.0}
-            _write(root / "trivia_qa" / "triviaqa-unfiltered" / f"unfiltered-web-{name}.json",
+            atomic_write(root / "trivia_qa" / "triviaqa-unfiltered" / f"unfiltered-web-{name}.json",
                    json.dumps(doc, indent=4) + "\n")
     if "tydi_qa_goldp" not in skip:
         def article(lang, k, split):
@@ -321,19 +314,19 @@ def _others(root: Path, t: _Text, sizes: dict, skip) -> None:
         dup["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] = 0
         train.append(dup)
         tyd = root / "tydiqa_goldp"
-        _write(tyd / "tydiqa-goldp-v1.1-train.json", json.dumps({"data": train, "version": "TyDiQA-GoldP-1.1-for-SQuAD-1.1"}))
+        atomic_write(tyd / "tydiqa-goldp-v1.1-train.json", json.dumps({"data": train, "version": "TyDiQA-GoldP-1.1-for-SQuAD-1.1"}))
         dev_all = []
         for lang in TYDI.values():
             arts = [article(lang, k, "dev") for k in range(sizes["validation"])]
             dev_all.extend(arts)
-            _write(tyd / "tydiqa-goldp-v1.1-dev" / f"tydiqa-goldp-dev-{lang}.json", json.dumps({"data": arts}))
-        _write(tyd / "tydiqa-goldp-v1.1-dev.json", json.dumps({"data": dev_all}))
+            atomic_write(tyd / "tydiqa-goldp-v1.1-dev" / f"tydiqa-goldp-dev-{lang}.json", json.dumps({"data": arts}))
+        atomic_write(tyd / "tydiqa-goldp-v1.1-dev.json", json.dumps({"data": dev_all}))
     if "xsum" not in skip:
         ids = {split: [f"{37000000 + 100 * j + i}" for i in range(sizes[split])]
                for j, split in enumerate(("train", "validation", "test"))}
         if t.edge_cases:
             ids["train"].append("39999999")  # listed, but its article is missing: skipped
-        _write(root / "xsum" / "XSum-TRAINING-DEV-TEST-SPLIT-90-5-5.json", json.dumps(ids, indent=1))
+        atomic_write(root / "xsum" / "XSum-TRAINING-DEV-TEST-SPLIT-90-5-5.json", json.dumps(ids, indent=1))
         for split, idents in ids.items():
             for ident in idents:
                 if ident == "39999999":
@@ -341,7 +334,7 @@ def _others(root: Path, t: _Text, sizes: dict, skip) -> None:
                 body = "\n".join(t.sentence(6, 12) for _ in range(3))
                 text = (f"[XSUM]URL[XSUM]\nhttp://www.bbc.co.uk/news/{ident}\n\n[XSUM]INTRODUCTION[XSUM]\n"
                         f"{t.sentence(6, 12)}\n\n[XSUM]RESTBODY[XSUM]\nShare this with\nEmail\nFacebook\n\n{body}\n")
-                _write(root / "xsum" / "xsum-extracts-from-downloads" / f"{ident}.data", text)
+                atomic_write(root / "xsum" / "xsum-extracts-from-downloads" / f"{ident}.data", text)
 
 
 def write_official_files(root: str | Path, seed: int = 0, n_train: int = 24, n_eval: int = 8, n_test: int = 6,

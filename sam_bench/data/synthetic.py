@@ -415,10 +415,6 @@ def make_stsb(world: World, entities, n: int, rng) -> list[tuple[str, str, float
 
 
 # ---------------------------------------------------------------------------- writing
-def _atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, text)
-
-
 def _jsonl(records) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 
@@ -486,7 +482,7 @@ def write_synthetic_suite(
         + "\n",
     }
     for rel, text in files.items():
-        _atomic_write_text(root / rel, text)
+        atomic_write(root / rel, text)
     other = None
     if all_tasks:
         from sam_bench.data.fixtures import write_official_files

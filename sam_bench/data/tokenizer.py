@@ -22,10 +22,6 @@ __all__ = ["PAD_ID", "EOS_ID", "UNK_ID", "train_sentencepiece", "Vocabulary"]
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, data)
-
-
 def train_sentencepiece(
     corpus_path: str | Path | Sequence[str | Path],
     model_prefix: str | Path,
@@ -78,12 +74,12 @@ def train_sentencepiece(
         ) from e
     data = model_buf.getvalue()
     model_path = model_prefix.with_name(model_prefix.name + ".model")
-    _atomic_write_bytes(model_path, data)
+    atomic_write(model_path, data)
     sp = spm.SentencePieceProcessor(model_proto=data)
     vocab_text = "".join(
         f"{sp.id_to_piece(i)}\t{sp.get_score(i):g}\n" for i in range(sp.get_piece_size())
     )
-    _atomic_write_bytes(model_prefix.with_name(model_prefix.name + ".vocab"), vocab_text.encode("utf-8"))
+    atomic_write(model_prefix.with_name(model_prefix.name + ".vocab"), vocab_text.encode("utf-8"))
     return model_path
 
 

@@ -14,7 +14,7 @@ P is read from the optimizer state *before* the step's update, i.e. the estimate
 optimizer would apply to the previous gradient; at t = 0 it is δ·1, which makes the
 preconditioned perturbation the plain SAM one.
 
-Every base optimizer also takes a learning-rate schedule (GSAM's ρ follows it):
+Every base optimizer also takes a learning-rate schedule, built from optax's schedules (GSAM's ρ follows it):
 `schedule` constant | linear | cosine, `warmup_steps` (linear warm-up from 0), and for
 linear/cosine `decay_steps` (the step at which the decay ends, warm-up included, like
 fairseq's total_num_update) and `end_lr`.
@@ -29,7 +29,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from optax._src.factorized import FactoredState
 
 from sam_bench.errors import ConfigError
 
@@ -114,30 +113,22 @@ def _check_schedule(owner: str, args: dict) -> None:
         raise ConfigError(f"{owner}: decay_steps is only used with schedule 'linear' or 'cosine'")
 
 
-def learning_rate(args: dict) -> float | Callable[[jax.Array], jax.Array]:
-    """The base's learning rate: a float when constant (optax's plain path), else a schedule."""
+def learning_rate(args: dict) -> float | optax.Schedule:
+    """The base's learning rate: a float when constant (optax's plain path), else an optax
+    schedule: linear warm-up from 0 over `warmup_steps`, then constant, a linear decay or a
+    cosine decay reaching `end_lr` at step `decay_steps` (warm-up included)."""
     lr = float(args["lr"])
     kind = args.get("schedule", "constant")
     warmup = int(args.get("warmup_steps", 0))
     if kind == "constant" and warmup == 0:
         return lr
-    decay_steps = args.get("decay_steps")
     end_lr = float(args.get("end_lr", 0.0))
-
-    def schedule(count):
-        t = jnp.asarray(count, jnp.float32)
-        warm = lr * t / warmup if warmup else lr
-        if kind == "constant":
-            after = lr
-        else:
-            frac = jnp.clip((t - warmup) / (decay_steps - warmup), 0.0, 1.0)
-            if kind == "linear":
-                after = lr + (end_lr - lr) * frac
-            else:
-                after = end_lr + (lr - end_lr) * 0.5 * (1.0 + jnp.cos(jnp.pi * frac))
-        return jnp.where(t < warmup, warm, after)
-
-    return schedule
+    if kind == "cosine":
+        return optax.warmup_cosine_decay_schedule(0.0, lr, warmup, int(args["decay_steps"]), end_lr)
+    after = (optax.constant_schedule(lr) if kind == "constant"
+             else optax.linear_schedule(lr, end_lr, int(args["decay_steps"]) - warmup))
+    # join_schedules hands the second schedule the steps since the boundary
+    return optax.join_schedules([optax.linear_schedule(0.0, lr, warmup), after], [warmup])
 
 
 def learning_rate_range(args: dict) -> tuple[float, float]:
@@ -199,7 +190,7 @@ def _factored_dims(shape, factored: bool, min_dim_size_to_factor: int = 128):
 
 def _adafactor_preconditioner(factored: bool, epsilon1: float = 1e-30):
     def precondition(opt_state, params):
-        state = find_state(opt_state, FactoredState)
+        state = find_state(opt_state, optax.FactoredState)
 
         def leaf(p, v_row, v_col, v):
             dims = _factored_dims(p.shape, factored)
@@ -298,6 +289,13 @@ def _build_sgd(lr, momentum, nesterov, **sched):
                      nesterov=nesterov)
 
 
+def _adam_spec(weight_decay: float | None = None) -> dict:
+    """The Adam family's hyper-parameters (lr 1e-4, β1 0.9, β2 0.999, eps 1e-8), with weight decay if given."""
+    decay = {} if weight_decay is None else {"weight_decay": (weight_decay, number(0))}
+    return {"lr": (1e-4, _LR), "b1": (0.9, _BETA), "b2": (0.999, _BETA), "eps": (1e-8, _EPS), **decay,
+            **_SCHEDULE_SPEC}
+
+
 BASE_OPTIMIZERS: dict[str, BaseOptimizer] = {
     "adafactor": BaseOptimizer(
         "adafactor",
@@ -309,23 +307,14 @@ BASE_OPTIMIZERS: dict[str, BaseOptimizer] = {
         preconditioner=lambda a: _adafactor_preconditioner(a["factored"]),
         source="Shazeer & Stern 2018; T5.1.1 settings (optax defaults = mesh-tf defaults)",
         aliases=(("b1", "momentum"),)),
-    "adam": BaseOptimizer(
-        "adam",
-        {"lr": (1e-4, _LR), "b1": (0.9, _BETA), "b2": (0.999, _BETA), "eps": (1e-8, _EPS), **_SCHEDULE_SPEC},
-        _build_adam, preconditioner=lambda a: _adam_preconditioner(a["b2"], a["eps"]),
-        source="Kingma & Ba 2015"),
-    "adamw": BaseOptimizer(
-        "adamw",
-        {"lr": (1e-4, _LR), "b1": (0.9, _BETA), "b2": (0.999, _BETA), "eps": (1e-8, _EPS),
-         "weight_decay": (0.01, number(0)), **_SCHEDULE_SPEC},
-        _build_adamw, preconditioner=lambda a: _adam_preconditioner(a["b2"], a["eps"]),
-        source="Loshchilov & Hutter 2019; FSAM §4.2 (β2 = 0.999, weight decay 0.01)"),
-    "amsgrad": BaseOptimizer(
-        "amsgrad",
-        {"lr": (1e-4, _LR), "b1": (0.9, _BETA), "b2": (0.999, _BETA), "eps": (1e-8, _EPS),
-         "weight_decay": (0.0, number(0)), **_SCHEDULE_SPEC},
-        _build_amsgrad, preconditioner=lambda a: _amsgrad_preconditioner(a["eps"]),
-        source="Reddi et al. 2018; FSAM Algorithm 1, Tables 5 and 9"),
+    "adam": BaseOptimizer("adam", _adam_spec(), _build_adam,
+                          preconditioner=lambda a: _adam_preconditioner(a["b2"], a["eps"]), source="Kingma & Ba 2015"),
+    "adamw": BaseOptimizer("adamw", _adam_spec(weight_decay=0.01), _build_adamw,
+                           preconditioner=lambda a: _adam_preconditioner(a["b2"], a["eps"]),
+                           source="Loshchilov & Hutter 2019; FSAM §4.2 (β2 = 0.999, weight decay 0.01)"),
+    "amsgrad": BaseOptimizer("amsgrad", _adam_spec(weight_decay=0.0), _build_amsgrad,
+                             preconditioner=lambda a: _amsgrad_preconditioner(a["eps"]),
+                             source="Reddi et al. 2018; FSAM Algorithm 1, Tables 5 and 9"),
     "adagrad": BaseOptimizer(
         "adagrad",
         {"lr": (1e-2, _LR), "initial_accumulator_value": (0.1, number(0)), "eps": (1e-7, _EPS), **_SCHEDULE_SPEC},
@@ -366,7 +355,7 @@ def make_learning_rate_fn(name: str, **hparams: Any):
     """(count -> lr, lr_min, lr_max) of this base's schedule."""
     full = get_base(name).resolve(hparams)
     lr = learning_rate(full)
-    fn = lr if callable(lr) else (lambda count, v=lr: jnp.asarray(v, jnp.float32))
+    fn = lr if callable(lr) else optax.constant_schedule(lr)
     low, high = learning_rate_range(full)
     return fn, low, high
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import optax
 
 FISHER_MODES = ("paper", "reference")
 REFERENCE_UNMASKED = ("bias", "embed")
@@ -32,7 +33,7 @@ REFERENCE_UNMASKED = ("bias", "embed")
 @dataclass(frozen=True)
 class FisherMask:
     sparsity: float = 0.9          # s: the share of parameters NOT perturbed
-    interval: int = 100            # Fi: refresh every Fi optimizer steps (steps 0, Fi, 2Fi, ...)
+    fisher_interval: int = 100     # the paper's Fi: refresh every Fi optimizer steps (0, Fi, 2Fi, ...)
     mode: str = "paper"            # "paper" | "reference"
     n_fisher: int | None = None    # paper mode: examples in the Fisher (None: the whole batch)
     chunk: int = 8                 # paper mode: per-example gradients computed this many at a time
@@ -102,9 +103,9 @@ def empirical_fisher(loss_fn, params, examples: dict, dropout_key, chunk: int):
         stacked = jax.tree.map(lambda x: x[: full * chunk].reshape(full, chunk, *x.shape[1:]), examples)
 
         def body(acc, group):
-            return jax.tree.map(jnp.add, acc, squared_sum(group)), None
+            return optax.tree.add(acc, squared_sum(group)), None
 
         total, _ = jax.lax.scan(body, total, stacked)
     if rest:
-        total = jax.tree.map(jnp.add, total, squared_sum(jax.tree.map(lambda x: x[full * chunk:], examples)))
+        total = optax.tree.add(total, squared_sum(jax.tree.map(lambda x: x[full * chunk:], examples)))
     return jax.tree.map(lambda t: t / n, total)

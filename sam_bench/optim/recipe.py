@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sam_bench.errors import ConfigError
-from sam_bench.optim import base as base_lib
+import sam_bench.optim.base as base_lib
 from sam_bench.optim.base import check_args, choice, integer, number
 from sam_bench.optim.fisher import FISHER_MODES, FisherMask
-from sam_bench.optim.sharpness import RhoSchedule, SharpnessAware, standard_gradient, with_gradient_state
+from sam_bench.optim.gradient import standard_gradient, with_gradient_state
+from sam_bench.optim.sharpness import RhoSchedule, SharpnessAware
 
 _RHO = number(0)
 _COMMON = {
@@ -53,7 +54,7 @@ class Variant:
 
 
 def _fisher_mask(args) -> FisherMask:
-    return FisherMask(sparsity=float(args["s"]), interval=int(args["fi"]), mode=args["fisher"],
+    return FisherMask(sparsity=float(args["s"]), fisher_interval=int(args["fi"]), mode=args["fisher"],
                       n_fisher=args["n_fisher"])
 
 
@@ -72,7 +73,7 @@ def _make(name, **fixed):
         kw = _common(name, args, b)
         extra = dict(fixed)
         if extra.pop("precondition", False):
-            extra["shape"] = "preconditioned"
+            extra["perturbation"] = "preconditioned"
             extra["preconditioner"] = base_lib.make_preconditioner(base_name, **base_args)
         if extra.pop("fisher", False):
             extra["mask"] = _fisher_mask(args)
@@ -82,7 +83,7 @@ def _make(name, **fixed):
         if extra.pop("gsam", False):
             extra["gsam_alpha"] = float(args["alpha"])
             extra["rho_schedule"] = _rho_schedule(args, base_name, base_args)
-        if extra.get("shape") == "adaptive":
+        if extra.get("perturbation") == "adaptive":
             extra["eta"] = float(args["eta"])
         return SharpnessAware(**kw, **extra)
 
@@ -93,7 +94,7 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in [
     Variant("sam", {"rho": (0.15, _RHO), **_COMMON}, _make("sam"),
             summary="SAM (Foret et al. 2021; a = b by default), with Bahri et al.'s efficient ascent a < b "
                     "(their a = b/4 is written explicitly, e.g. sam(a=32) at b = 128) and m-sharpness"),
-    Variant("asam", {"rho": (0.5, _RHO), "eta": (0.01, number(0)), **_COMMON}, _make("asam", shape="adaptive"),
+    Variant("asam", {"rho": (0.5, _RHO), "eta": (0.01, number(0)), **_COMMON}, _make("asam", perturbation="adaptive"),
             summary="ASAM (Kwon et al. 2021): ε = ρ T²g/‖Tg‖, T = |w| + η"),
     Variant("fsam", {"rho": (0.01, _RHO), **_FISHER, **_COMMON}, _make("fsam", fisher=True),
             summary="FSAM (Zhong et al. 2022): SAM with a Fisher mask keeping (1 − s) of the parameters"),

@@ -16,7 +16,7 @@ Every variant is one `SharpnessAware` value, a composition of three independent 
    groups of b/m, each with its own ε from its own a/m ascent examples and its own dropout
    key (fold_in(key, group)); m = 1 is one global ε, m = number of devices the per-device
    SAM of Foret et al.;
-2. how the perturbation is shaped, from the ascent gradient g:
+2. how the perturbation ε is shaped (`perturbation`), from the ascent gradient g:
       l2 (SAM)                ε = ρ g / (‖g‖₂ + δ)
       adaptive (ASAM)         ε = ρ T² g / (‖T g‖₂ + δ),   T = |w| + η
       preconditioned          ε = ρ P⁻¹g / (‖P⁻¹g‖₂ + δ),  P the base's second moment
@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, NamedTuple
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -56,9 +56,10 @@ from jax.sharding import PartitionSpec
 
 from sam_bench.optim.accumulation import Chunks, _take, batch_size, chunks_for, chunks_in_group, chunks_key
 from sam_bench.optim.fisher import FisherMask, empirical_fisher
+from sam_bench.optim.gradient import GradientState, advance
 from sam_bench.optim.objective import Objective, as_objective
 
-SHAPES = ("l2", "adaptive", "preconditioned")
+PERTURBATIONS = ("l2", "adaptive", "preconditioned")
 _SWP_SALT = 0x5357_5000  # folds the dropout key into ESAM's parameter-selection key
 
 
@@ -76,69 +77,6 @@ def spread(batch, a: int):
         return batch
     k = math.gcd(a, b)
     return jax.tree.map(lambda x: x.reshape(k, b // k, *x.shape[1:])[:, : a // k].reshape(a, *x.shape[1:]), batch)
-
-
-def tree_norm(tree):
-    return optax.tree.norm(tree)
-
-
-def tree_vdot(a, b):
-    return sum(jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
-
-
-class GradientState(NamedTuple):
-    """The sharpness-aware gradient's own state: steps taken, and FSAM's mask (or None)."""
-    count: jax.Array
-    mask: Any = None
-
-
-class SharpnessAwareState(NamedTuple):
-    """What `optimizer.init` returns for a sharpness-aware recipe: the base optimizer's state
-    and the gradient's state side by side (checkpointed together as one pytree)."""
-    base: Any
-    gradient: GradientState
-
-
-def with_gradient_state(base: optax.GradientTransformation, gradient) -> optax.GradientTransformation:
-    """Bundle the gradient's state with the base optimizer's; `update` runs the base
-    optimizer and carries the gradient state (advanced by the train step) unchanged."""
-
-    def init(params):
-        return SharpnessAwareState(base.init(params), gradient.init(params))
-
-    def update(updates, state, params=None):
-        updates, base_state = base.update(updates, state.base, params)
-        return updates, state._replace(base=base_state)
-
-    return optax.GradientTransformation(init, update)
-
-
-# --------------------------------------------------------------------------
-# the plain gradient
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Standard:
-    """The plain gradient ∇L_B(w); the baseline every variant is compared against."""
-    stateful = False
-    name = "standard"
-
-    def init(self, params):
-        return GradientState(jnp.zeros((), jnp.int32))
-
-    def update(self, objective, params, batch, dropout_key, state=None, base_state=None, *, micro_batch=None,
-               mesh=None):
-        chunks = chunks_for(batch, micro_batch)
-        loss, grads = chunks.mean(lambda ex, k: jax.value_and_grad(objective)(params, ex, k), batch, dropout_key)
-        count = jnp.zeros((), jnp.int32) if state is None else state.count
-        return loss, grads, GradientState(count + 1, None if state is None else state.mask)
-
-    def __call__(self, objective, params, batch, dropout_key):
-        loss, grads, _ = self.update(objective, params, batch, dropout_key)
-        return loss, grads
-
-
-standard_gradient = Standard()
 
 
 # --------------------------------------------------------------------------
@@ -167,7 +105,7 @@ class SharpnessAware:
     rho: float = 0.15
     ascent_size: int | None = None      # a; None means the whole batch (a = b)
     m: int = 1
-    shape: str = "l2"                   # l2 | adaptive | preconditioned
+    perturbation: str = "l2"            # how ε is shaped: l2 | adaptive | preconditioned
     eta: float = 0.01                   # ASAM's η in T = |w| + η
     preconditioner: Callable | None = field(default=None, compare=False)  # (base_state, params) -> P; None: P = I
     mask: FisherMask | None = None      # FSAM
@@ -180,8 +118,8 @@ class SharpnessAware:
     name: str = "sam"
 
     def __post_init__(self):
-        if self.shape not in SHAPES:
-            raise ValueError(f"shape must be one of {SHAPES}, got {self.shape!r}")
+        if self.perturbation not in PERTURBATIONS:
+            raise ValueError(f"perturbation must be one of {PERTURBATIONS}, got {self.perturbation!r}")
 
     # ---- state -----------------------------------------------------------
     @property
@@ -209,12 +147,12 @@ class SharpnessAware:
                                       self.swp_beta) for p, _ in paths]
         return jax.tree_util.tree_unflatten(treedef, picks)
 
-    def perturbation(self, grads, params=None, precond=None, selection=None, mask=None, rho=None):
+    def epsilon(self, grads, params=None, precond=None, selection=None, mask=None, rho=None):
         """ε from the ascent gradient (see the module docstring)."""
         rho = self.rho if rho is None else rho
-        if self.shape == "l2":
+        if self.perturbation == "l2":
             direction, measured = grads, grads
-        elif self.shape == "adaptive":
+        elif self.perturbation == "adaptive":
             t = jax.tree.map(lambda w: jnp.abs(w) + self.eta, params)
             measured = jax.tree.map(jnp.multiply, t, grads)
             direction = jax.tree.map(jnp.multiply, t, measured)
@@ -230,7 +168,7 @@ class SharpnessAware:
             direction = jax.tree.map(lambda x, s: x * s, direction, selection)
             measured = jax.tree.map(lambda x, s: x * s, measured, selection)
             scale = rho / self.swp_beta
-        scale = scale / (tree_norm(measured) + self.norm_eps)
+        scale = scale / (optax.tree.norm(measured) + self.norm_eps)
         eps = jax.tree.map(lambda x: scale * x, direction)
         if mask is not None:
             eps = jax.tree.map(lambda e, k: jnp.where(k, e, jnp.zeros_like(e)), eps, mask)
@@ -258,7 +196,7 @@ class SharpnessAware:
                 fisher = jax.tree.map(lambda x: jnp.square(x.astype(jnp.float32)), g)
             return spec.from_fisher(fisher, params)
 
-        return jax.lax.cond(count % spec.interval == 0, fresh, lambda _: mask, None)
+        return jax.lax.cond(count % spec.fisher_interval == 0, fresh, lambda _: mask, None)
 
     # ---- one group of examples -------------------------------------------
     def _group_gradient(self, objective: Objective, params, group, key, a: int, chunks: Chunks,
@@ -283,7 +221,7 @@ class SharpnessAware:
             g = chunks.mean(lambda ex, k: jax.grad(objective)(params, ex, k), ascent, key)
 
         # 2. perturbation
-        eps = self.perturbation(g, params, precond, selection, mask, rho)
+        eps = self.epsilon(g, params, precond, selection, mask, rho)
         perturbed = jax.tree.map(lambda w, e: w + e.astype(w.dtype), params, eps)
 
         # 3-4. gradient at w + ε; ESAM's SDS keeps the γ share with the largest loss increase by
@@ -317,7 +255,7 @@ class SharpnessAware:
 
         # 5. GSAM: remove α times the component of g orthogonal to g_p
         if self.gsam_alpha is not None:
-            coef = tree_vdot(g, g_p) / (tree_vdot(g_p, g_p) + self.norm_eps)
+            coef = optax.tree.vdot(g, g_p) / (optax.tree.vdot(g_p, g_p) + self.norm_eps)
             g_p = jax.tree.map(lambda gp, gg: gp - self.gsam_alpha * (gg - coef * gp), g_p, g)
         return loss, g_p
 
@@ -340,7 +278,7 @@ class SharpnessAware:
         chunks = chunks_for(batch, micro_batch)
 
         precond = None
-        if self.shape == "preconditioned" and self.preconditioner is not None:
+        if self.perturbation == "preconditioned" and self.preconditioner is not None:
             if base_state is None:
                 raise ValueError(f"{self.name} reads the base optimizer's second moment: call update() with "
                                  f"base_state (the train step does), or build it without a preconditioner")
@@ -366,7 +304,7 @@ class SharpnessAware:
             else:
                 loss, grads = _group_loop(group_gradient, groups, dropout_key, 0)
                 loss, grads = loss / self.m, jax.tree.map(lambda g: g / self.m, grads)
-        return loss, grads, GradientState(state.count + 1, mask)
+        return loss, grads, advance(state, mask)
 
     def __call__(self, objective, params, batch, dropout_key):
         """(loss, grads) from a fresh state (FSAM: a mask computed on this batch; GSAM: ρ_0)."""
@@ -386,7 +324,7 @@ def _group_loop(group_gradient, groups, dropout_key, first: int):
         j, group = xs
         key = None if dropout_key is None else jax.random.fold_in(dropout_key, first + j)  # None: no dropout
         out = group_gradient(group, key)
-        return jax.tree.map(jnp.add, total, out), None
+        return optax.tree.add(total, out), None
 
     shape = jax.eval_shape(lambda: group_gradient(jax.tree.map(lambda x: x[0], groups), dropout_key))
     zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shape)

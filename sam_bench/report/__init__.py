@@ -10,17 +10,16 @@ load_reference())`` gives its numbers; ``build_report`` renders them all (docs/t
 
 from .aggregate import (ResultFileError, collect_curves, collect_results, read_summary,  # noqa: F401
                         write_summary)
-from .figures import bahri_figure1, training_curves  # noqa: F401
+from .figures import training_curves  # noqa: F401
 from .pdf import build_report  # noqa: F401
 from .reference import load_reference, reference_tables  # noqa: F401
 from .targets import PAPER_TARGETS, TARGETS, compute, get_target  # noqa: F401
-from .tables import (bahri_table1, benchmark_score, cost_table, fsam_table1, pretraining_check,  # noqa: F401
-                     to_csv, to_markdown)
+from .tables import benchmark_score, cost_table, pretraining_check, to_csv, to_markdown  # noqa: F401
 
 __all__ = [
     "ResultFileError", "collect_results", "collect_curves", "write_summary", "read_summary",
     "load_reference", "reference_tables",
-    "bahri_table1", "fsam_table1", "pretraining_check", "cost_table", "benchmark_score", "to_markdown", "to_csv",
-    "bahri_figure1", "training_curves", "build_report",
+    "pretraining_check", "cost_table", "benchmark_score", "to_markdown", "to_csv",
+    "training_curves", "build_report",
     "TARGETS", "PAPER_TARGETS", "get_target", "compute",
 ]

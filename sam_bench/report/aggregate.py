@@ -27,8 +27,7 @@ __all__ = [
     "PAPER_COLUMNS", "RUN_COLUMNS", "AXIS_COLUMNS", "ROW_COLUMNS",
     "REQUIRED_TOP_KEYS", "REQUIRED_CELL_KEYS", "REQUIRED_ROW_KEYS", "REQUIRED_TIMING_KEYS",
     "ResultFileError", "find_result_files", "load_result", "collect_results", "collect_curves",
-    "normalize_rows", "normalize_cells", "write_summary", "read_summary", "atomic_write_bytes",
-    "atomic_write_text", "atomic_write_via",
+    "normalize_rows", "normalize_cells", "write_summary", "read_summary",
 ]
 
 PAPER_COLUMNS = ["paper", "table", "model", "method", "rho", "hparam_name", "hparam_value",
@@ -269,30 +268,16 @@ def collect_curves(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd
 
 
 # -------------------------------------------------------------------------------- writing
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` beside ``path`` then rename it into place (:func:`sam_bench.io.atomic_write`)."""
-    return atomic_write(path, data)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    return atomic_write(path, text)
-
-
-def atomic_write_via(path: str | os.PathLike, writer) -> Path:
-    """Call ``writer(tmp_path)`` then move the temporary file into place."""
-    return atomic_write(path, writer)
-
-
 def write_summary(rows_df: pd.DataFrame, cells_df: pd.DataFrame, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write ``summary.parquet``, ``summary.csv`` (rows) and ``cells.csv`` into ``out_dir``, each
-    atomically (temporary file, then ``os.replace``).  Returns {name: path}."""
+    atomically (:func:`sam_bench.io.atomic_write`).  Returns {name: path}."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows_df = normalize_rows(rows_df)
     return {
-        "summary.parquet": atomic_write_via(out / "summary.parquet", lambda t: rows_df.to_parquet(t, index=False)),
-        "summary.csv": atomic_write_via(out / "summary.csv", lambda t: rows_df.to_csv(t, index=False)),
-        "cells.csv": atomic_write_via(out / "cells.csv", lambda t: cells_df.to_csv(t, index=False)),
+        "summary.parquet": atomic_write(out / "summary.parquet", lambda t: rows_df.to_parquet(t, index=False)),
+        "summary.csv": atomic_write(out / "summary.csv", lambda t: rows_df.to_csv(t, index=False)),
+        "cells.csv": atomic_write(out / "cells.csv", lambda t: cells_df.to_csv(t, index=False)),
     }
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import atomic_write_text
+from sam_bench.io import atomic_write
+
 from .labels import _isnull
 
 __all__ = ["display_frame", "to_markdown", "to_csv", "flat_frame"]
@@ -95,5 +96,5 @@ def to_csv(table: pd.DataFrame, path: str | Path | None = None) -> str:
     """CSV of :func:`flat_frame` (full precision); written atomically to ``path`` if given."""
     text = flat_frame(table).to_csv(index=False)
     if path is not None:
-        atomic_write_text(path, text)
+        atomic_write(path, text)
     return text

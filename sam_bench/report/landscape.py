@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .aggregate import atomic_write_text, atomic_write_via
+from sam_bench.io import atomic_write
+
 
 __all__ = ["read_diagnostics", "landscape_1d_figure", "landscape_2d_figure", "write_diagnostics"]
 
@@ -80,7 +81,7 @@ def write_diagnostics(inputs: Iterable[str | Path], out_csv: str | Path, figures
     """The rows of every input as one CSV, and the landscape figures that the rows allow."""
     df = read_diagnostics(inputs)
     out_csv, figures = Path(out_csv), Path(figures)
-    atomic_write_text(out_csv, df.to_csv(index=False))
+    atomic_write(out_csv, df.to_csv(index=False))
     written = [out_csv]
     for name, draw, metric in (("landscape_1d", landscape_1d_figure, "landscape_1d"),
                                ("landscape_2d", landscape_2d_figure, "landscape_2d")):
@@ -89,6 +90,6 @@ def write_diagnostics(inputs: Iterable[str | Path], out_csv: str | Path, figures
             for ext in ("pdf", "png"):
                 path = figures / f"{name}.{ext}"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_via(path, lambda t, e=ext: fig.savefig(t, format=e, dpi=150))
+                atomic_write(path, lambda t, e=ext: fig.savefig(t, format=e, dpi=150))
                 written.append(path)
     return written

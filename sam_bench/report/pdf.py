@@ -17,13 +17,16 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from .aggregate import atomic_write_text, atomic_write_via, read_summary
+from sam_bench.io import atomic_write
+
+from .aggregate import read_summary
 from .checks import cost_table, pretraining_check
 from .figures import pct_label, training_curves
 from .formatting import display_frame, to_csv, to_markdown
 from .publish import publish_targets
 from .tables import encoder_rows
 from .health import split_by_health
+from .plots import save_figure
 
 __all__ = ["build_report", "table_pages", "rate_slug", "PAGE_SIZE"]
 
@@ -221,21 +224,12 @@ def _frames(src) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     raise TypeError(f"build_report: expected a summary folder, (rows, cells[, curves]) or a dict, got {type(src)}")
 
 
-def _save_fig(fig: Figure, base: Path) -> list[Path]:
-    out = []
-    for ext, kw in (("pdf", {}), ("png", {"dpi": 150})):
-        p = base.with_suffix(f".{ext}")
-        atomic_write_via(p, lambda t, e=ext, k=kw: fig.savefig(t, format=e, **k))
-        out.append(p)
-    return out
-
-
 def _write_table(table: pd.DataFrame, stem: Path, digits: int, files: list[Path]) -> tuple[str, list[Figure]]:
     """Write ``table`` as ``<stem>.csv`` and ``<stem>.md`` (appended to ``files``); return its
     report section: (title, pages)."""
     to_csv(table, stem.with_suffix(".csv"))
     files.append(stem.with_suffix(".csv"))
-    files.append(atomic_write_text(stem.with_suffix(".md"), to_markdown(table, digits)))
+    files.append(atomic_write(stem.with_suffix(".md"), to_markdown(table, digits)))
     disp = display_frame(table, digits)
     title, notes = table.attrs["title"], table.attrs.get("notes")
     if table.attrs.get("kind") == "comparison":  # row labels: source, model, method, n
@@ -292,12 +286,12 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
     init = "random" if len(t5) and "init" in t5.columns and t5["init"].eq("random").all() else "pretrained"
     if pdf and curves is not None and len(curves):
         figc = training_curves(curves, init=init)
-        files += _save_fig(figc, out / "figures" / "training_curves")
+        files += save_figure(figc, out / "figures" / "training_curves", dpi=150)
         sections.append(("Evaluation curves", [figc]))
     manifest_targets = {"targets": entries, "n_targets": len(entries),
                         "n_paper_targets": sum(e["paper"] != "sam-bench" for e in entries)}
     if not pdf:
-        atomic_write_text(out / "manifest.json", json.dumps(
+        atomic_write(out / "manifest.json", json.dumps(
             {"title": title, "n_cells": int(len(cells)), "n_rows": int(len(rows)), **manifest_targets,
              "files": sorted(str(p.relative_to(out)) for p in files)}, indent=2, ensure_ascii=False) + "\n")
         return out / "manifest.json"
@@ -321,9 +315,9 @@ def build_report(summary_dir_or_frames, out_dir: str | os.PathLike, title: str, 
         if n != len(page_titles):  # pragma: no cover - internal consistency
             raise RuntimeError(f"report.pdf has {n} pages, expected {len(page_titles)}")
 
-    pdf_path = atomic_write_via(out / "report.pdf", write_pdf)
+    pdf_path = atomic_write(out / "report.pdf", write_pdf)
     manifest = {"title": title, "meta": {k: str(v) for k, v in meta.items()}, "n_pages": len(page_titles),
                 "pages": page_titles, "files": sorted(str(p.relative_to(out)) for p in files + [pdf_path]),
                 "rates": rates, "n_cells": int(len(cells)), "n_rows": int(len(rows)), **manifest_targets}
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return pdf_path

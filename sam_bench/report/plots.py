@@ -11,10 +11,13 @@ A target without data still gets its page: what is missing and where the data co
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+from sam_bench.io import atomic_write
 
 from .render import _label, status_line, title
 from .targets import NONE, Target
@@ -114,7 +117,7 @@ def _lines(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
                            else "value"}.get(target.x, target.x), fontsize=7)
             ax.tick_params(labelsize=7)
             ax.grid(True, alpha=0.3)
-    _legend(fig)
+    shared_legend(fig)
     fig.suptitle(f"{title(target)}\n{status_line(info)}. Lines: ours, mean over seeds, band = 95% bootstrap "
                  "interval; hollow markers: published numbers.", fontsize=8)
     return fig
@@ -157,7 +160,8 @@ def _surface(target: Target, have: pd.DataFrame, info: dict) -> Figure:
     return fig
 
 
-def _legend(fig: Figure) -> None:
+def shared_legend(fig: Figure, fontsize: float = 7) -> None:
+    """One legend below all panels, each label once (the panels repeat the same lines)."""
     handles, labels = {}, []
     for ax in fig.axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
@@ -166,4 +170,14 @@ def _legend(fig: Figure) -> None:
                 labels.append(lab)
     if labels:
         fig.legend([handles[lab] for lab in labels], labels, loc="outside lower center", ncols=min(4, len(labels)),
-                   fontsize=7, frameon=False)
+                   fontsize=fontsize, frameon=False)
+
+
+def save_figure(fig: Figure, base: Path, dpi: int) -> list[Path]:
+    """``fig`` as ``<base>.pdf`` and ``<base>.png`` (at ``dpi``), each written atomically."""
+    out = []
+    for ext, kw in (("pdf", {}), ("png", {"dpi": dpi})):
+        path = base.with_suffix(f".{ext}")
+        atomic_write(path, lambda tmp, e=ext, k=kw: fig.savefig(tmp, format=e, **k))
+        out.append(path)
+    return out

@@ -9,8 +9,11 @@ from typing import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import plots, render
-from .aggregate import atomic_write_text, atomic_write_via
+from sam_bench.io import atomic_write
+
+import sam_bench.report.plots as plots
+import sam_bench.report.render as render
+from .plots import save_figure
 from .targets import TARGETS, Target, compute
 
 __all__ = ["publish_targets", "curve_rows"]
@@ -23,15 +26,6 @@ def curve_rows(rows: pd.DataFrame, curves: pd.DataFrame | None) -> pd.DataFrame:
     ident = rows.drop(columns=[c for c in ("task", "metric", "value", "step") if c in rows.columns])
     ident = ident.drop_duplicates("cell_id")
     return curves[["cell_id", "step", "task", "metric", "value"]].merge(ident, on="cell_id", how="inner")
-
-
-def _save_fig(fig: Figure, base: Path) -> list[Path]:
-    out = []
-    for ext, kw in (("pdf", {}), ("png", {"dpi": 130})):
-        p = base.with_suffix(f".{ext}")
-        atomic_write_via(p, lambda t, e=ext, k=kw: fig.savefig(t, format=e, **k))
-        out.append(p)
-    return out
 
 
 def publish_targets(rows: pd.DataFrame, curves: pd.DataFrame | None, reference: pd.DataFrame, out: Path,
@@ -50,14 +44,14 @@ def publish_targets(rows: pd.DataFrame, curves: pd.DataFrame | None, reference: 
         notes = render.notes(t, slots, info)
         disp = render.display(t, slots, info, digits)
         stem = out / "tables" / t.key
-        atomic_write_text(stem.with_suffix(".csv"), slots.to_csv(index=False))
-        atomic_write_text(stem.with_suffix(".md"), render.to_markdown(t, disp, notes))
-        atomic_write_text(stem.with_suffix(".tex"), render.to_latex(t, disp, notes))
+        atomic_write(stem.with_suffix(".csv"), slots.to_csv(index=False))
+        atomic_write(stem.with_suffix(".md"), render.to_markdown(t, disp, notes))
+        atomic_write(stem.with_suffix(".tex"), render.to_latex(t, disp, notes))
         files += [stem.with_suffix(e) for e in (".csv", ".md", ".tex")]
         pages: list[Figure] = []
         if figures and t.kind == "figure":
             fig = plots.draw(t, slots, info)
-            files += _save_fig(fig, out / "figures" / t.key)
+            files += save_figure(fig, out / "figures" / t.key, dpi=130)
             pages.append(fig)
         if figures and not info["filled"]:  # nothing of ours yet: one page saying what is missing (the
             if t.kind == "table":           # paper's numbers are in the table files)

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from sam_bench.cell import Cell
 from sam_bench.data.batching import eval_batches, trim_padding
 from sam_bench.data.encoding import encode_examples
 from sam_bench.models import bert_apply
@@ -70,26 +71,26 @@ def _trainable(examples: list[dict], kind: str) -> list[dict]:
     return [ex for ex in examples if not isinstance(ex["label"], (list, tuple)) or ex["label"]]
 
 
-def prepare(cell: dict, graphdef, tokenizer) -> CellTraining:
+def prepare(cell: Cell, graphdef, tokenizer) -> CellTraining:
     """Training examples (subsampled as for every model), the evaluation set, the objective
     and the evaluation of one task's encoder cell."""
-    ft = cell["finetune"]
-    task = get_task(cell["task"])
-    kind, length = task.encoder.kind, ft["max_input_length"]
-    source = cell_source(cell)
-    mixture = load_training_pairs(cell["task"], source, cell["subsample_rate"], cell["subsample_seed"],
+    ft = cell.finetune
+    task = get_task(cell.task)
+    kind, length = task.encoder.kind, ft.max_input_length
+    source = cell_source(cell.to_dict())
+    mixture = load_training_pairs(cell.task, source, cell.subsample_rate, cell.subsample_seed,
                                   form="encoder")
     train = encode_examples(_trainable(mixture.pairs, kind), kind, tokenizer, length,
                             where=f"task {task.name!r}, training split")
     validation = [TaskData(name, get_task(name), examples,
                            encode_examples(forms, kind, tokenizer, length, where=f"task {name!r}, evaluation split"))
-                  for name, (examples, forms) in load_eval_sets(cell["task"], source, form="encoder").items()]
+                  for name, (examples, forms) in load_eval_sets(cell.task, source, form="encoder").items()]
     objective = encoder_objective(graphdef, kind)
     predict = jax.jit(lambda p, batch: predictions(objective.logits_fn(p, batch, None), batch, kind))
     return CellTraining(train=train, validation=validation, mixture=mixture, objective=objective,
                         chance=chance_table(validation, lambda data: encoder_chance(data, kind, head_size(task))),
-                        evaluate=lambda params: evaluate(predict, params, validation, ft["eval_batch_size"],
-                                                                  ft.get("dynamic_padding", True)))
+                        evaluate=lambda params: evaluate(predict, params, validation, ft.eval_batch_size,
+                                                         ft.dynamic_padding))
 
 
 def evaluate(predict, params, validation: list[TaskData], batch_size: int, dynamic_padding: bool = True) -> dict:

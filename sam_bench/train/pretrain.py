@@ -26,7 +26,7 @@ from sam_bench.models import init_params, t5_config
 from sam_bench.models.checkpoints import save_checkpoint
 from sam_bench.train.checkpoint import TrainStateCheckpoints
 from sam_bench.train.step import make_loss_fn, make_train_step
-from sam_bench.optim.sharpness import standard_gradient
+from sam_bench.optim.gradient import standard_gradient
 
 VOCAB_PREFIX = "spm"
 

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
+import optax
 from jax.sharding import Mesh
 
 from sam_bench import parallel
 from sam_bench.models import apply, per_example_cross_entropy, shift_right, token_cross_entropy
+from sam_bench.optim.accumulation import batch_size
+from sam_bench.optim.gradient import as_gradient, join_state, split_state
 from sam_bench.optim.objective import Objective, as_objective
-from sam_bench.optim.accumulation import Chunks, batch_size
-from sam_bench.optim.sharpness import SharpnessAwareState
 
 
 def make_loss_fn(graphdef) -> Objective:
@@ -33,8 +33,8 @@ def make_loss_fn(graphdef) -> Objective:
 def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *, mesh: Mesh | None = None):
     """A jitted `train_step(params, opt_state, batch, dropout_key) -> (params, opt_state, loss)`.
 
-    `gradient` is a gradient from `Recipe.build` (it has `update`, and its state rides in
-    `opt_state` as SharpnessAwareState) or any plain function `(loss_fn, params, batch, key)
+    `gradient` is any sam_bench.optim Gradient (`Recipe.build` returns one; its state rides in
+    `opt_state` when the optimizer keeps it) or a plain function `(loss_fn, params, batch, key)
     -> (loss, grads)`. With `accumulation_steps` = k > 1 the batch is processed k micro-batches
     of b/k examples at a time (their gradients averaged), so memory scales with b/k; for the
     sharpness-aware variants the perturbation still comes from the whole ascent set, so the
@@ -47,32 +47,19 @@ def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *
     those of the step on one device."""
     if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
         raise ValueError(f"accumulation_steps must be an integer >= 1, got {accumulation_steps!r}")
-    objective = as_objective(loss_fn)
-    extra = {"mesh": mesh} if mesh is not None and mesh.size > 1 else {}
+    objective, gradient = as_objective(loss_fn), as_gradient(gradient)
+    spread_over = mesh if mesh is not None and mesh.size > 1 else None
 
     def train_step(params, opt_state, batch, dropout_key):
         b = batch_size(batch)
         if b % accumulation_steps:
             raise ValueError(f"accumulation_steps={accumulation_steps} must divide the batch size {b}")
         micro = None if accumulation_steps == 1 else b // accumulation_steps
-        if hasattr(gradient, "update"):
-            if isinstance(opt_state, SharpnessAwareState):
-                loss, grads, gstate = gradient.update(objective, params, batch, dropout_key, opt_state.gradient,
-                                                      opt_state.base, micro_batch=micro, **extra)
-                opt_state = opt_state._replace(gradient=gstate)
-            else:
-                if getattr(gradient, "stateful", False):
-                    raise TypeError(f"the {getattr(gradient, 'name', 'gradient')} gradient keeps state across steps: "
-                                    f"use the optimizer that Recipe.build returns with it (its state holds both)")
-                loss, grads, _ = gradient.update(objective, params, batch, dropout_key, None, opt_state,
-                                                 micro_batch=micro, **extra)
-        elif micro is None:
-            loss, grads = gradient(loss_fn, params, batch, dropout_key)
-        else:
-            loss, grads = Chunks(micro, fold=True).mean(lambda ex, k: gradient(loss_fn, params, ex, k), batch,
-                                                        dropout_key)
+        base_state, gradient_state = split_state(opt_state, gradient)
+        loss, grads, gradient_state = gradient.update(objective, params, batch, dropout_key, gradient_state,
+                                                      base_state, micro_batch=micro, mesh=spread_over)
         updates, opt_state = optimizer.update(grads, opt_state, params)
-        return jax.tree.map(jnp.add, params, updates), opt_state, loss
+        return optax.apply_updates(params, updates), join_state(opt_state, gradient_state), loss
 
     if mesh is None:
         return jax.jit(train_step)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from sam_bench.cell import Cell
 from sam_bench.data.batching import eval_batches, tokenize, trim_padding
 from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.models import greedy_decode
@@ -14,22 +15,22 @@ from sam_bench.train.chance import chance_table, text_to_text_chance
 from sam_bench.train.step import make_loss_fn
 
 
-def prepare(cell: dict, graphdef, vocab: Vocabulary) -> CellTraining:
+def prepare(cell: Cell, graphdef, vocab: Vocabulary) -> CellTraining:
     """Training mixture (each task subsampled, nested across rates, pinned for official data),
     per-task evaluation sets, the objective and the evaluation."""
-    ft = cell["finetune"]
-    lengths = (ft["max_input_length"], ft["max_target_length"])
-    source = cell_source(cell)
-    mixture = load_training_pairs(cell["task"], source, cell["subsample_rate"], cell["subsample_seed"])
-    eval_sets = load_eval_sets(cell["task"], source)
+    ft = cell.finetune
+    lengths = (ft.max_input_length, ft.max_target_length)
+    source = cell_source(cell.to_dict())
+    mixture = load_training_pairs(cell.task, source, cell.subsample_rate, cell.subsample_seed)
+    eval_sets = load_eval_sets(cell.task, source)
     validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
                   for name, (examples, pairs) in eval_sets.items()]
-    decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft["max_target_length"]))
+    decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft.max_target_length))
     return CellTraining(
         train=tokenize(mixture.pairs, vocab, *lengths), validation=validation, mixture=mixture,
         objective=make_loss_fn(graphdef), chance=chance_table(validation, text_to_text_chance),
-        evaluate=lambda params: evaluate(decode, params, validation, vocab, ft["eval_batch_size"],
-                                         ft.get("dynamic_padding", True)))
+        evaluate=lambda params: evaluate(decode, params, validation, vocab, ft.eval_batch_size,
+                                         ft.dynamic_padding))
 
 
 def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int,

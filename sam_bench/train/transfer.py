@@ -21,6 +21,7 @@ import numpy as np
 from flax import nnx
 from sklearn.linear_model import LogisticRegression, Ridge
 
+from sam_bench.cell import Cell
 from sam_bench.data.batching import eval_batches
 from sam_bench.data.encoding import encode_examples
 from sam_bench.tasks import TASKS, get_task, load_eval_sets, load_training_pairs
@@ -67,29 +68,29 @@ def _features_of(feature_fn, params, split, batch_size: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def transfer_scores(cell: dict, graphdef, params, tokenizer) -> dict:
-    """{(eval task, metric): value} for every task in ``cell["eval_tasks"]``."""
-    ft = cell["finetune"]
-    source = cell_source(cell)
+def transfer_scores(cell: Cell, graphdef, params, tokenizer) -> dict:
+    """{(eval task, metric): value} for every task in ``cell.eval_tasks``."""
+    ft = cell.finetune
+    source = cell_source(cell.to_dict())
     feature_fn = jax.jit(lambda p, batch: features(graphdef, p, batch))
     scores = {}
-    for name in cell.get("eval_tasks", []):
+    for name in cell.eval_tasks:
         task = get_task(name)
-        kind, length = task.encoder.kind, ft["max_input_length"]
+        kind, length = task.encoder.kind, ft.max_input_length
         train = load_training_pairs(name, source, 1.0, 0, form="encoder")
         split = encode_examples(train.pairs, kind, tokenizer, length, where=f"transfer task {name!r}, training split")
-        head = fit_head(kind, _features_of(feature_fn, params, split, ft["eval_batch_size"]),
+        head = fit_head(kind, _features_of(feature_fn, params, split, ft.eval_batch_size),
                         np.asarray(split.arrays["label"]))
         (examples, forms), = load_eval_sets(name, source, form="encoder").values()
         evaluation = encode_examples(forms, kind, tokenizer, length, where=f"transfer task {name!r}, evaluation split")
-        outputs = head.predict(_features_of(feature_fn, params, evaluation, ft["eval_batch_size"])).tolist()
+        outputs = head.predict(_features_of(feature_fn, params, evaluation, ft.eval_batch_size)).tolist()
         for metric, value in task.score_encoder(examples, outputs).items():
             scores[(name, metric)] = float(value)
     return scores
 
 
-def transfer_rows(cell: dict, rows: list[dict]) -> list[dict]:
+def transfer_rows(cell: Cell, rows: list[dict]) -> list[dict]:
     """The cell's result rows of transfer scores, naming both tasks and the head."""
-    return [{**row, "train_task": cell["task"], "eval_task": row["task"], "hparam_name": "transfer_head",
+    return [{**row, "train_task": cell.task, "eval_task": row["task"], "hparam_name": "transfer_head",
              "hparam_value": "logistic_regression" if get_task(row["task"]).encoder.kind == "classification"
              else "ridge"} for row in rows]
