@@ -90,7 +90,7 @@ def test_hf_roundtrip_bert_with_prefix_and_legacy_names(tmp_path, tiny_bert):
     renamed["embeddings.position_ids"] = np.arange(512, dtype=np.int64)[None]
     legacy = tmp_path / "legacy"
     legacy.mkdir()
-    from sam_bench.models.checkpoints import _write_safetensors
+    from sam_bench.models.checkpoints import write_safetensors as _write_safetensors
 
     floats = {k: v for k, v in renamed.items() if v.dtype == np.float32}
     _write_safetensors(legacy / "model.safetensors", floats.items(), {k: v.shape for k, v in floats.items()})
@@ -149,7 +149,7 @@ def test_sharded_safetensors(tmp_path, tiny_t5):
     config, params = tiny_t5
     export_hf(params, config, tmp_path / "one")
     st = SafetensorsFile(tmp_path / "one" / "model.safetensors")
-    from sam_bench.models.checkpoints import _write_safetensors
+    from sam_bench.models.checkpoints import write_safetensors as _write_safetensors
 
     keys = st.keys()
     shards = {"model-00001-of-00002.safetensors": keys[: len(keys) // 2],

@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from sam_bench.models.checkpoints import SafetensorsFile, TorchFile
+from sam_bench.models.checkpoints.sources import SafetensorsFile, TorchFile
 
 Array = jax.Array
 
