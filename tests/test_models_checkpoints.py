@@ -307,3 +307,16 @@ def test_t5x_written_by_orbax(tmp_path, tiny_t5):
     assert detect_format(tmp_path / "orbax") == "t5x"
     _, restored, _ = import_params(tmp_path / "orbax", config)
     _assert_same(params, restored)
+
+
+def test_bfloat16_safetensors_are_read_exactly(tmp_path):
+    # numpy has no bfloat16, so the reader takes such tensors through another view of the file
+    import ml_dtypes
+    from safetensors.numpy import save_file
+
+    x = (np.arange(12, dtype=np.float32).reshape(3, 4) / 7).astype(ml_dtypes.bfloat16)
+    save_file({"w": x, "b": np.ones(4, np.float32)}, str(tmp_path / "model.safetensors"))
+    st = SafetensorsFile(tmp_path / "model.safetensors")
+    assert st.shape("w") == (3, 4) and st.read("w").dtype == x.dtype
+    np.testing.assert_array_equal(st.read("w").astype(np.float32), x.astype(np.float32))
+    np.testing.assert_array_equal(st.read("b"), np.ones(4, np.float32))

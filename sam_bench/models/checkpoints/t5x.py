@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from flax import nnx
+import tensorstore as ts
+from flax import nnx, serialization
 
 from sam_bench.errors import CheckpointError
 from sam_bench.models.checkpoints.base import PathLike, TensorSource
@@ -64,8 +65,6 @@ class T5XSource(TensorSource):
         self.directory, msgpack_file = _find_t5x(path)
         self.description = str(self.directory)
         if msgpack_file is not None:
-            from flax import serialization
-
             contents = serialization.msgpack_restore(msgpack_file.read_bytes())
             if not isinstance(contents, dict):
                 raise CheckpointError(f"{msgpack_file}: not a T5X checkpoint (msgpack is not a dict)")
@@ -82,8 +81,6 @@ class T5XSource(TensorSource):
 
     def _store(self, leaf):
         """The open TensorStore of a spec or placeholder leaf, or None for an inline array."""
-        import tensorstore as ts
-
         if _is_ts_spec(leaf):
             return ts.open(_local_spec(leaf, self.directory), open=True).result()
         if isinstance(leaf, str) and leaf.startswith(_PLACEHOLDER):
@@ -136,7 +133,7 @@ def is_orbax_dir(path: Path) -> bool:
 
 
 def _orbax_restore_target(directory: Path) -> dict:
-    import orbax.checkpoint as ocp
+    import orbax.checkpoint as ocp  # on use: importing orbax takes 0.5 s, and most imports never need it
 
     tree = ocp.PyTreeCheckpointer().restore(directory.resolve())
     for key in ("target", "params"):
@@ -155,9 +152,6 @@ def export_t5x(params: nnx.State, config: T5Config, directory: PathLike, step: i
     for unpartitioned parameters); the rest are gzip zarr arrays whose relative TensorStore
     specs stand in the msgpack. Used to test :class:`T5XSource` and to hand models to T5X.
     """
-    import tensorstore as ts
-    from flax import serialization
-
     if not isinstance(config, T5Config):
         raise ValueError("T5X export is for T5 models")
     ckpt = Path(directory) / f"checkpoint_{step}"
