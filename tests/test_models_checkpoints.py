@@ -320,3 +320,21 @@ def test_bfloat16_safetensors_are_read_exactly(tmp_path):
     assert st.shape("w") == (3, 4) and st.read("w").dtype == x.dtype
     np.testing.assert_array_equal(st.read("w").astype(np.float32), x.astype(np.float32))
     np.testing.assert_array_equal(st.read("b"), np.ones(4, np.float32))
+
+
+def test_loading_flows_one_way():
+    # registry and the family names know specs and never load; the readers never ask the registry
+    import ast
+
+    models = Path(__file__).resolve().parents[1] / "sam_bench" / "models"
+
+    def imported(path):
+        tree = ast.parse(path.read_text())
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+    for name in ("registry.py", "names.py", "t5_names.py", "bert_names.py", "t5.py", "bert.py", "layers.py"):
+        assert not any(m.startswith("sam_bench.models.checkpoints") for m in imported(models / name)), name
+    for name in ("base.py", "sources.py", "convert.py", "formats.py", "t5x.py"):
+        assert "sam_bench.models.registry" not in imported(models / "checkpoints" / name), name
+    assert "sam_bench.models.registry" in imported(models / "checkpoints" / "loader.py")
