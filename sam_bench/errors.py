@@ -3,3 +3,7 @@
 
 class ConfigError(ValueError):
     """A config, recipe or data file is invalid; the message names the field, value and valid choices."""
+
+
+class CheckpointError(ConfigError):
+    """A checkpoint is missing, of an unknown format, or does not match the model."""

@@ -90,7 +90,7 @@ def test_hf_roundtrip_bert_with_prefix_and_legacy_names(tmp_path, tiny_bert):
     renamed["embeddings.position_ids"] = np.arange(512, dtype=np.int64)[None]
     legacy = tmp_path / "legacy"
     legacy.mkdir()
-    from sam_bench.models.checkpoints import _write_safetensors
+    from sam_bench.models.checkpoints import write_safetensors as _write_safetensors
 
     floats = {k: v for k, v in renamed.items() if v.dtype == np.float32}
     _write_safetensors(legacy / "model.safetensors", floats.items(), {k: v.shape for k, v in floats.items()})
@@ -149,7 +149,7 @@ def test_sharded_safetensors(tmp_path, tiny_t5):
     config, params = tiny_t5
     export_hf(params, config, tmp_path / "one")
     st = SafetensorsFile(tmp_path / "one" / "model.safetensors")
-    from sam_bench.models.checkpoints import _write_safetensors
+    from sam_bench.models.checkpoints import write_safetensors as _write_safetensors
 
     keys = st.keys()
     shards = {"model-00001-of-00002.safetensors": keys[: len(keys) // 2],
@@ -307,3 +307,34 @@ def test_t5x_written_by_orbax(tmp_path, tiny_t5):
     assert detect_format(tmp_path / "orbax") == "t5x"
     _, restored, _ = import_params(tmp_path / "orbax", config)
     _assert_same(params, restored)
+
+
+def test_bfloat16_safetensors_are_read_exactly(tmp_path):
+    # numpy has no bfloat16, so the reader takes such tensors through another view of the file
+    import ml_dtypes
+    from safetensors.numpy import save_file
+
+    x = (np.arange(12, dtype=np.float32).reshape(3, 4) / 7).astype(ml_dtypes.bfloat16)
+    save_file({"w": x, "b": np.ones(4, np.float32)}, str(tmp_path / "model.safetensors"))
+    st = SafetensorsFile(tmp_path / "model.safetensors")
+    assert st.shape("w") == (3, 4) and st.read("w").dtype == x.dtype
+    np.testing.assert_array_equal(st.read("w").astype(np.float32), x.astype(np.float32))
+    np.testing.assert_array_equal(st.read("b"), np.ones(4, np.float32))
+
+
+def test_loading_flows_one_way():
+    # registry and the family names know specs and never load; the readers never ask the registry
+    import ast
+
+    models = Path(__file__).resolve().parents[1] / "sam_bench" / "models"
+
+    def imported(path):
+        tree = ast.parse(path.read_text())
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+    for name in ("registry.py", "names.py", "t5_names.py", "bert_names.py", "t5.py", "bert.py", "layers.py"):
+        assert not any(m.startswith("sam_bench.models.checkpoints") for m in imported(models / name)), name
+    for name in ("base.py", "sources.py", "convert.py", "formats.py", "t5x.py"):
+        assert "sam_bench.models.registry" not in imported(models / "checkpoints" / name), name
+    assert "sam_bench.models.registry" in imported(models / "checkpoints" / "loader.py")

@@ -38,13 +38,16 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from sam_bench.models.checkpoints import SafetensorsFile, TorchFile
+from sam_bench.models.checkpoints.sources import SafetensorsFile, TorchFile
+from sam_bench.models.layers import Dense, Embedding, LayerNorm, keyed_dropout
 
 Array = jax.Array
 
 
 @dataclass(frozen=True)
 class BartConfig:
+    """Hugging Face's ``BartConfig`` fields that shape the network (same names); bart-base defaults."""
+
     vocab_size: int = 50265
     d_model: int = 768
     encoder_layers: int = 6
@@ -53,14 +56,14 @@ class BartConfig:
     decoder_attention_heads: int = 12
     encoder_ffn_dim: int = 3072
     decoder_ffn_dim: int = 3072
-    max_position_embeddings: int = 1024
-    scale_embedding: bool = False
-    pad_token_id: int = 1
+    max_position_embeddings: int = 1024  # learned positions; the table has 2 more rows (BART's offset)
+    scale_embedding: bool = False  # multiply token embeddings by sqrt(d_model)
+    pad_token_id: int = 1  # masked as a key in self- and cross-attention
     bos_token_id: int = 0
     eos_token_id: int = 2
-    decoder_start_token_id: int = 2
-    dropout: float = 0.1
-    activation_dropout: float = 0.0
+    decoder_start_token_id: int = 2  # first decoder input of teacher forcing
+    dropout: float = 0.1  # on embeddings and sublayer outputs
+    activation_dropout: float = 0.0  # after the feed-forward GELU
     layer_norm_eps: float = 1e-5
 
     def __post_init__(self):
@@ -86,40 +89,15 @@ BART_CONFIGS = {
 _HF_FIELDS = [f.name for f in dataclasses.fields(BartConfig)]
 
 
-def _param(rngs, shape, std):
-    return nnx.Param(jax.random.normal(rngs.params(), shape, jnp.float32) * std)
-
-
-class Linear(nnx.Module):
-    def __init__(self, n_in: int, n_out: int, *, rngs: nnx.Rngs):
-        self.kernel = _param(rngs, (n_in, n_out), 0.02)
-        self.bias = nnx.Param(jnp.zeros((n_out,), jnp.float32))
-
-    def __call__(self, x):
-        return x @ self.kernel[...] + self.bias[...]
-
-
-class LayerNorm(nnx.Module):
-    def __init__(self, n: int, eps: float):
-        self.scale = nnx.Param(jnp.ones((n,), jnp.float32))
-        self.bias = nnx.Param(jnp.zeros((n,), jnp.float32))
-        self.eps = eps
-
-    def __call__(self, x):
-        mean = x.mean(-1, keepdims=True)
-        var = jnp.square(x - mean).mean(-1, keepdims=True)
-        return (x - mean) * jax.lax.rsqrt(var + self.eps) * self.scale[...] + self.bias[...]
-
-
-class Embed(nnx.Module):
-    def __init__(self, n: int, d: int, *, rngs: nnx.Rngs):
-        self.embedding = _param(rngs, (n, d), 0.02)
+def _linear(n_in: int, n_out: int, *, rngs: nnx.Rngs) -> Dense:
+    """A float32 linear layer with bias, initialised N(0, 0.02) as transformers' BART."""
+    return Dense(n_in, n_out, std=0.02, dtype=jnp.float32, rngs=rngs, bias=True)
 
 
 class Attention(nnx.Module):
     def __init__(self, d: int, heads: int, *, rngs: nnx.Rngs):
-        self.q_proj, self.k_proj = Linear(d, d, rngs=rngs), Linear(d, d, rngs=rngs)
-        self.v_proj, self.out_proj = Linear(d, d, rngs=rngs), Linear(d, d, rngs=rngs)
+        self.q_proj, self.k_proj = _linear(d, d, rngs=rngs), _linear(d, d, rngs=rngs)
+        self.v_proj, self.out_proj = _linear(d, d, rngs=rngs), _linear(d, d, rngs=rngs)
         self.heads = heads
 
     def __call__(self, x, kv, mask):
@@ -133,6 +111,8 @@ class Attention(nnx.Module):
 
 
 class _Dropout:
+    """Numbers the dropout sites of one forward pass (1, 2, ...) in the order they are met."""
+
     def __init__(self, key):
         self.key, self.site = key, 0
 
@@ -140,8 +120,7 @@ class _Dropout:
         if self.key is None or rate == 0.0:
             return x
         self.site += 1
-        keep = jax.random.bernoulli(jax.random.fold_in(self.key, self.site), 1.0 - rate, x.shape)
-        return jnp.where(keep, x / (1.0 - rate), 0.0)
+        return keyed_dropout(x, rate, self.key, self.site)
 
 
 class Layer(nnx.Module):
@@ -150,12 +129,12 @@ class Layer(nnx.Module):
         heads = c.decoder_attention_heads if decoder else c.encoder_attention_heads
         ffn = c.decoder_ffn_dim if decoder else c.encoder_ffn_dim
         self.self_attn = Attention(d, heads, rngs=rngs)
-        self.self_attn_layer_norm = LayerNorm(d, c.layer_norm_eps)
+        self.self_attn_layer_norm = LayerNorm(d, eps=c.layer_norm_eps)
         if decoder:
             self.encoder_attn = Attention(d, heads, rngs=rngs)
-            self.encoder_attn_layer_norm = LayerNorm(d, c.layer_norm_eps)
-        self.fc1, self.fc2 = Linear(d, ffn, rngs=rngs), Linear(ffn, d, rngs=rngs)
-        self.final_layer_norm = LayerNorm(d, c.layer_norm_eps)
+            self.encoder_attn_layer_norm = LayerNorm(d, eps=c.layer_norm_eps)
+        self.fc1, self.fc2 = _linear(d, ffn, rngs=rngs), _linear(ffn, d, rngs=rngs)
+        self.final_layer_norm = LayerNorm(d, eps=c.layer_norm_eps)
         self.decoder, self.dropout, self.activation_dropout = decoder, c.dropout, c.activation_dropout
 
     def __call__(self, x, self_mask, encoded, cross_mask, drop: _Dropout):
@@ -168,8 +147,8 @@ class Layer(nnx.Module):
 
 class Stack(nnx.Module):
     def __init__(self, c: BartConfig, *, decoder: bool, rngs: nnx.Rngs):
-        self.embed_positions = Embed(c.max_position_embeddings + 2, c.d_model, rngs=rngs)
-        self.layernorm_embedding = LayerNorm(c.d_model, c.layer_norm_eps)
+        self.embed_positions = Embedding(c.max_position_embeddings + 2, c.d_model, std=0.02, rngs=rngs)
+        self.layernorm_embedding = LayerNorm(c.d_model, eps=c.layer_norm_eps)
         n = c.decoder_layers if decoder else c.encoder_layers
         self.layers = nnx.List([Layer(c, decoder=decoder, rngs=rngs) for _ in range(n)])
         self.dropout = c.dropout
@@ -188,7 +167,7 @@ class Bart(nnx.Module):
 
     def __init__(self, config: BartConfig, *, rngs: nnx.Rngs):
         self.config = config
-        self.shared = Embed(config.vocab_size, config.d_model, rngs=rngs)
+        self.shared = Embedding(config.vocab_size, config.d_model, std=0.02, rngs=rngs)
         self.encoder = Stack(config, decoder=False, rngs=rngs)
         self.decoder = Stack(config, decoder=True, rngs=rngs)
         self.final_logits_bias = nnx.Param(jnp.zeros((config.vocab_size,), jnp.float32))

@@ -31,10 +31,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from sam_bench.models.t5 import Dense, Embedding, T5LayerNorm
+from sam_bench.models.layers import DTYPES, Dense, Embedding, RMSNorm, check_dtype, keyed_dropout
 
 Array = jax.Array
-_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 POSITIONS = ("rope", "learned")
 
 
@@ -71,12 +70,11 @@ class DecoderLMConfig:
             raise ValueError(f"DecoderLMConfig.tie_embeddings must be true or false, got {self.tie_embeddings!r}")
         if not 0.0 <= float(self.dropout_rate) < 1.0:
             raise ValueError(f"DecoderLMConfig.dropout_rate must be in [0, 1), got {self.dropout_rate!r}")
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"DecoderLMConfig.dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}")
+        check_dtype("DecoderLMConfig", self.dtype)
 
     @property
     def compute_dtype(self):
-        return _DTYPES[self.dtype]
+        return DTYPES[self.dtype]
 
     def replace(self, **overrides: Any) -> "DecoderLMConfig":
         unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(self)})
@@ -109,23 +107,16 @@ def rope(x: Array, base: float) -> Array:
     return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1).astype(x.dtype)
 
 
-def _dropout(x: Array, rate: float, key: Array | None, site: int) -> Array:
-    if key is None or rate == 0.0:
-        return x
-    keep = jax.random.bernoulli(jax.random.fold_in(key, site), 1.0 - rate, x.shape)
-    return jnp.where(keep, x / (1.0 - rate), 0.0).astype(x.dtype)
-
-
 class Block(nnx.Module):
     def __init__(self, c: DecoderLMConfig, *, rngs: nnx.Rngs):
         dt, d = c.compute_dtype, c.d_model
         resid = (2 * c.num_layers) ** -0.5
-        self.attn_norm = T5LayerNorm(d, eps=c.layer_norm_epsilon, dtype=dt)
+        self.attn_norm = RMSNorm(d, eps=c.layer_norm_epsilon, dtype=dt)
         self.q = Dense(d, d, std=d ** -0.5, dtype=dt, rngs=rngs)
         self.k = Dense(d, d, std=d ** -0.5, dtype=dt, rngs=rngs)
         self.v = Dense(d, d, std=d ** -0.5, dtype=dt, rngs=rngs)
         self.o = Dense(d, d, std=d ** -0.5 * resid, dtype=dt, rngs=rngs)
-        self.mlp_norm = T5LayerNorm(d, eps=c.layer_norm_epsilon, dtype=dt)
+        self.mlp_norm = RMSNorm(d, eps=c.layer_norm_epsilon, dtype=dt)
         self.wi = Dense(d, c.d_ff, std=d ** -0.5, dtype=dt, rngs=rngs)
         self.wo = Dense(c.d_ff, d, std=c.d_ff ** -0.5 * resid, dtype=dt, rngs=rngs)
         self.num_heads, self.rope_base = c.num_heads, c.rope_base
@@ -142,9 +133,9 @@ class Block(nnx.Module):
         causal = jnp.tril(jnp.ones((t, t), bool))
         weights = jax.nn.softmax(jnp.where(causal, scores, jnp.finfo(jnp.float32).min), axis=-1)
         attn = jnp.einsum("bhqk,bkhd->bqhd", weights.astype(v.dtype), v).reshape(b, t, d)
-        x = x + _dropout(self.o(attn), self.dropout_rate, key, 2 * layer)
+        x = x + keyed_dropout(self.o(attn), self.dropout_rate, key, 2 * layer)
         ff = self.wo(jax.nn.gelu(self.wi(self.mlp_norm(x)), approximate=True))
-        return x + _dropout(ff, self.dropout_rate, key, 2 * layer + 1)
+        return x + keyed_dropout(ff, self.dropout_rate, key, 2 * layer + 1)
 
 
 class DecoderLM(nnx.Module):
@@ -156,7 +147,7 @@ class DecoderLM(nnx.Module):
         if c.positions == "learned":
             self.position = Embedding(c.max_length, c.d_model, std=c.d_model ** -0.5, rngs=rngs)
         self.blocks = nnx.List([Block(c, rngs=rngs) for _ in range(c.num_layers)])
-        self.final_norm = T5LayerNorm(c.d_model, eps=c.layer_norm_epsilon, dtype=c.compute_dtype)
+        self.final_norm = RMSNorm(c.d_model, eps=c.layer_norm_epsilon, dtype=c.compute_dtype)
         if not c.tie_embeddings:
             self.lm_head = Dense(c.d_model, c.vocab_size, std=c.d_model ** -0.5, dtype=c.compute_dtype, rngs=rngs)
 

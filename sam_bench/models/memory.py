@@ -32,6 +32,7 @@ import jax
 
 from sam_bench import parallel
 from sam_bench.models.registry import MODEL_CONFIGS, ModelConfig, abstract_model, model_config
+from sam_bench.optim.base import make_base_optimizer
 
 GIB = 1024**3
 
@@ -71,8 +72,6 @@ def _nbytes(tree) -> int:
 def _state_sizes(config: ModelConfig, optimizer: str, hparams: tuple, fsdp: int = 1) -> tuple[int, int, int]:
     """(parameters, bytes of the weights, bytes of the optimizer state), the bytes per device
     when split over `fsdp` devices."""
-    from sam_bench.optim.base import make_base_optimizer
-
     _, params = abstract_model(config)
     opt_state = jax.eval_shape(make_base_optimizer(optimizer, **dict(hparams)).init, params)
     n = int(sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(params)))

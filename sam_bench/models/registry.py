@@ -1,12 +1,14 @@
 """One registry over every named architecture: T5.1.1 / mT5 and the BERT family.
 
-``model_config(name)`` gives the config a cell's ``model`` names; the helpers here
-dispatch on the config's type so the trainer, the importer and the memory planner
-treat both families alike.
+``model_config(name)`` gives the config a cell's ``model`` names; :data:`FAMILIES` says,
+for each family, its config type, its network and where its parameters live in public
+checkpoints, so the trainer, the importer (:mod:`sam_bench.models.checkpoints`) and the
+memory planner treat both families alike. The registry knows specs only; it never loads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Union
 
@@ -14,7 +16,10 @@ import jax
 from flax import nnx
 
 from sam_bench.models.bert import NAMED_BERT_CONFIGS, BertConfig, BertEncoder
+from sam_bench.models.bert_names import BertNames
+from sam_bench.models.names import HFNames
 from sam_bench.models.t5 import NAMED_CONFIGS, T5, T5Config
+from sam_bench.models.t5_names import T5Names
 
 ModelConfig = Union[T5Config, BertConfig]
 
@@ -41,19 +46,42 @@ def model_config(name: str, **overrides: Any) -> ModelConfig:
     return MODEL_CONFIGS[name].replace(**overrides)
 
 
-def model_family(config: ModelConfig) -> str:
-    """``"t5"`` (encoder-decoder) or ``"bert"`` (BERT-family encoder)."""
-    if isinstance(config, T5Config):
-        return "t5"
-    if isinstance(config, BertConfig):
-        return "bert"
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """One model family: its config type, its network, and its checkpoint names."""
+
+    name: str
+    config_type: type
+    network: type[nnx.Module]
+    names: type[HFNames]
+
+
+#: ``"t5"`` (encoder-decoder) and ``"bert"`` (BERT-family encoders).
+FAMILIES: dict[str, Family] = {
+    "t5": Family("t5", T5Config, T5, T5Names),
+    "bert": Family("bert", BertConfig, BertEncoder, BertNames),
+}
+
+
+def family_of(config: ModelConfig) -> Family:
+    for family in FAMILIES.values():
+        if isinstance(config, family.config_type):
+            return family
     raise TypeError(f"not a model config: {type(config).__name__}")
 
 
+def model_family(config: ModelConfig) -> str:
+    """``"t5"`` (encoder-decoder) or ``"bert"`` (BERT-family encoder)."""
+    return family_of(config).name
+
+
+def checkpoint_names(config: ModelConfig) -> HFNames:
+    """Where ``config``'s parameters live in Hugging Face (and, for T5, T5X) checkpoints."""
+    return family_of(config).names(config)
+
+
 def _module(config: ModelConfig, seed: int = 0) -> nnx.Module:
-    if model_family(config) == "t5":
-        return T5(config, rngs=nnx.Rngs(params=seed))
-    return BertEncoder(config, rngs=nnx.Rngs(params=seed))
+    return family_of(config).network(config, rngs=nnx.Rngs(params=seed))
 
 
 def init_model(config: ModelConfig, seed: int) -> tuple[nnx.GraphDef, nnx.State]:

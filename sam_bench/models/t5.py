@@ -48,165 +48,23 @@ norms map ``weight`` -> ``scale``.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
 from sam_bench.models.dropout import DropoutStream, dropout
+from sam_bench.models.layers import NEG_INF, Dense, Embedding, RMSNorm, dropout_stream, rms_norm
+from sam_bench.models.t5_configs import NAMED_CONFIGS, T5Config, t5_config
+
+__all__ = ["EOS_ID", "NAMED_CONFIGS", "PAD_ID", "T5", "T5Config", "apply", "count_params", "init_params",
+           "relative_position_bucket", "rms_norm", "shift_right", "t5_config"]
 
 Array = jax.Array
 
-_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
-_NEG_INF = float(jnp.finfo(jnp.float32).min)
-
 PAD_ID = 0
 EOS_ID = 1
-
-
-# --------------------------------------------------------------------------
-# Configuration
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class T5Config:
-    """Shape and regularisation hyper-parameters of a T5.1.1 model.
-
-    ``dtype`` is the compute dtype ("float32" or "bfloat16"); parameters are
-    always stored in float32, and logits / layer-norm statistics / softmax are
-    always float32.
-    """
-
-    vocab_size: int
-    d_model: int
-    d_kv: int
-    d_ff: int
-    num_heads: int
-    num_encoder_layers: int
-    num_decoder_layers: int
-    relative_attention_num_buckets: int = 32
-    relative_attention_max_distance: int = 128
-    dropout_rate: float = 0.1
-    layer_norm_epsilon: float = 1e-6
-    dtype: str = "float32"
-
-    def __post_init__(self) -> None:
-        positive = (
-            "vocab_size",
-            "d_model",
-            "d_kv",
-            "d_ff",
-            "num_heads",
-            "num_encoder_layers",
-            "num_decoder_layers",
-            "relative_attention_num_buckets",
-            "relative_attention_max_distance",
-        )
-        for name in positive:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(
-                    f"T5Config.{name} must be an int, got {type(value).__name__} {value!r}"
-                )
-            if value <= 0:
-                raise ValueError(f"T5Config.{name} must be positive, got {value}")
-        nb = self.relative_attention_num_buckets
-        if nb < 4 or nb % 2:
-            raise ValueError(
-                "T5Config.relative_attention_num_buckets must be an even number >= 4 "
-                f"(bidirectional buckets split it in two), got {nb}"
-            )
-        if self.relative_attention_max_distance <= nb // 2:
-            raise ValueError(
-                "T5Config.relative_attention_max_distance must exceed "
-                f"relative_attention_num_buckets // 2 = {nb // 2}, "
-                f"got {self.relative_attention_max_distance}"
-            )
-        rate = self.dropout_rate
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
-            raise ValueError(f"T5Config.dropout_rate must be a float, got {rate!r}")
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"T5Config.dropout_rate must be in [0, 1), got {rate}")
-        eps = self.layer_norm_epsilon
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
-            raise ValueError(
-                f"T5Config.layer_norm_epsilon must be a positive float, got {eps!r}"
-            )
-        if self.dtype not in _DTYPES:
-            raise ValueError(
-                f"T5Config.dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}"
-            )
-
-    @property
-    def inner_dim(self) -> int:
-        """Width of the concatenated attention heads, ``num_heads * d_kv``."""
-        return self.num_heads * self.d_kv
-
-    @property
-    def compute_dtype(self) -> Any:
-        return _DTYPES[self.dtype]
-
-    def replace(self, **overrides: Any) -> "T5Config":
-        return _replace(self, overrides)
-
-
-def _replace(config: T5Config, overrides: dict[str, Any]) -> T5Config:
-    fields = {f.name for f in dataclasses.fields(T5Config)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise ValueError(
-            f"unknown T5Config field(s) {unknown}; valid fields: {sorted(fields)}"
-        )
-    return dataclasses.replace(config, **overrides)
-
-
-def _shape(vocab, d_model, d_kv, heads, d_ff, enc, dec) -> T5Config:
-    return T5Config(
-        vocab_size=vocab,
-        d_model=d_model,
-        d_kv=d_kv,
-        d_ff=d_ff,
-        num_heads=heads,
-        num_encoder_layers=enc,
-        num_decoder_layers=dec,
-    )
-
-
-T5_VOCAB = 32128
-MT5_VOCAB = 250112
-TINY_DEFAULT_VOCAB = 1152
-
-#: Named architectures. ``t5.1.1-tiny`` is a CPU/CI size whose vocabulary size
-#: comes from a trained SentencePiece model (override ``vocab_size``); the others
-#: are the published T5.1.1 and mT5 shapes.
-NAMED_CONFIGS: dict[str, T5Config] = {
-    "t5.1.1-tiny": _shape(TINY_DEFAULT_VOCAB, 128, 32, 4, 256, 2, 2),
-    "t5.1.1-small": _shape(T5_VOCAB, 512, 64, 6, 1024, 8, 8),
-    "t5.1.1-base": _shape(T5_VOCAB, 768, 64, 12, 2048, 12, 12),
-    "t5.1.1-large": _shape(T5_VOCAB, 1024, 64, 16, 2816, 24, 24),
-    "t5.1.1-xl": _shape(T5_VOCAB, 2048, 64, 32, 5120, 24, 24),
-    "mt5-small": _shape(MT5_VOCAB, 512, 64, 6, 1024, 8, 8),
-    "mt5-base": _shape(MT5_VOCAB, 768, 64, 12, 2048, 12, 12),
-    "mt5-large": _shape(MT5_VOCAB, 1024, 64, 16, 2816, 24, 24),
-    "mt5-xl": _shape(MT5_VOCAB, 2048, 64, 32, 5120, 24, 24),
-    # for memory planning: the XXL sizes (11B / 13B), too big to fine-tune on one 80 GB GPU
-    "t5.1.1-xxl": _shape(T5_VOCAB, 4096, 64, 64, 10240, 24, 24),
-    "mt5-xxl": _shape(MT5_VOCAB, 4096, 64, 64, 10240, 24, 24),
-}
-
-
-def t5_config(name: str, **overrides: Any) -> T5Config:
-    """The named configuration, with dataclass fields overridden by ``overrides``."""
-    if name not in NAMED_CONFIGS:
-        raise ValueError(
-            f"unknown T5 config {name!r}; valid names: {', '.join(NAMED_CONFIGS)}"
-        )
-    return _replace(NAMED_CONFIGS[name], overrides)
 
 
 # --------------------------------------------------------------------------
@@ -251,57 +109,9 @@ def relative_position_bucket(
     return buckets + jnp.where(is_small, relative_position, large)
 
 
-def rms_norm(x: Array, scale: Array, eps: float = 1e-6) -> Array:
-    """T5 layer norm: ``scale * x / sqrt(mean(x**2) + eps)``; statistics in float32.
-
-    Returns float32 (the caller casts to the compute dtype).
-    """
-    x = x.astype(jnp.float32)
-    variance = jnp.mean(jnp.square(x), axis=-1, keepdims=True)
-    return scale.astype(jnp.float32) * (x * jax.lax.rsqrt(variance + eps))
-
-
-def _normal(rngs: nnx.Rngs, shape: tuple[int, ...], std: float) -> nnx.Param:
-    return nnx.Param(jax.random.normal(rngs.params(), shape, jnp.float32) * std)
-
-
 # --------------------------------------------------------------------------
 # Layers
 # --------------------------------------------------------------------------
-
-
-class Dense(nnx.Module):
-    """Bias-free linear layer; ``kernel`` is ``[in, out]`` (HF weight transposed)."""
-
-    def __init__(self, in_features: int, out_features: int, *, std: float, dtype: Any, rngs: nnx.Rngs):
-        self.kernel = _normal(rngs, (in_features, out_features), std)
-        self.dtype = dtype
-
-    def __call__(self, x: Array, out_dtype: Any = None) -> Array:
-        kernel = self.kernel[...].astype(self.dtype)
-        return jnp.dot(
-            x.astype(self.dtype),
-            kernel,
-            preferred_element_type=out_dtype or self.dtype,
-        )
-
-
-class Embedding(nnx.Module):
-    def __init__(self, num_embeddings: int, features: int, *, std: float, rngs: nnx.Rngs):
-        self.embedding = _normal(rngs, (num_embeddings, features), std)
-
-    def __call__(self, ids: Array) -> Array:
-        return jnp.take(self.embedding[...], ids, axis=0)
-
-
-class T5LayerNorm(nnx.Module):
-    def __init__(self, features: int, *, eps: float, dtype: Any):
-        self.scale = nnx.Param(jnp.ones((features,), jnp.float32))
-        self.eps = eps
-        self.dtype = dtype
-
-    def __call__(self, x: Array) -> Array:
-        return rms_norm(x, self.scale[...], self.eps).astype(self.dtype)
 
 
 class T5Attention(nnx.Module):
@@ -365,7 +175,7 @@ class T5Attention(nnx.Module):
         scores = jnp.einsum("bqhd,bkhd->bhqk", q, k, preferred_element_type=jnp.float32)
         if position_bias is not None:
             scores = scores + position_bias
-        scores = jnp.where(mask, scores, _NEG_INF)
+        scores = jnp.where(mask, scores, NEG_INF)
         weights = jax.nn.softmax(scores, axis=-1)
         weights = dropout(weights, self.dropout_rate, drop)
         out = jnp.einsum("bhqk,bkhd->bqhd", weights.astype(self.dtype), v)
@@ -388,46 +198,48 @@ class T5DenseGatedActDense(nnx.Module):
         return self.wo(h)
 
 
-class T5LayerSelfAttention(nnx.Module):
+class _PreNormSublayer(nnx.Module):
+    """The layer norm and output dropout around a sublayer: ``x + dropout(f(layer_norm(x)))``."""
+
+    def __init__(self, config: T5Config):
+        self.layer_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon, dtype=config.compute_dtype)
+        self.dropout_rate = float(config.dropout_rate)
+
+    def residual(self, x: Array, out: Array, drop: DropoutStream | None) -> Array:
+        return x + dropout(out, self.dropout_rate, drop)
+
+
+class T5LayerSelfAttention(_PreNormSublayer):
     def __init__(self, config: T5Config, *, has_relative_attention_bias: bool, bidirectional: bool, rngs: nnx.Rngs):
+        super().__init__(config)
         self.SelfAttention = T5Attention(
             config,
             has_relative_attention_bias=has_relative_attention_bias,
             bidirectional=bidirectional,
             rngs=rngs,
         )
-        self.layer_norm = T5LayerNorm(config.d_model, eps=config.layer_norm_epsilon, dtype=config.compute_dtype)
-        self.dropout_rate = float(config.dropout_rate)
 
     def __call__(self, x, mask, position_bias, drop):
         normed = self.layer_norm(x)
-        out = self.SelfAttention(normed, normed, mask, position_bias, drop)
-        return x + dropout(out, self.dropout_rate, drop)
+        return self.residual(x, self.SelfAttention(normed, normed, mask, position_bias, drop), drop)
 
 
-class T5LayerCrossAttention(nnx.Module):
+class T5LayerCrossAttention(_PreNormSublayer):
     def __init__(self, config: T5Config, *, rngs: nnx.Rngs):
-        self.EncDecAttention = T5Attention(
-            config, has_relative_attention_bias=False, bidirectional=True, rngs=rngs
-        )
-        self.layer_norm = T5LayerNorm(config.d_model, eps=config.layer_norm_epsilon, dtype=config.compute_dtype)
-        self.dropout_rate = float(config.dropout_rate)
+        super().__init__(config)
+        self.EncDecAttention = T5Attention(config, has_relative_attention_bias=False, bidirectional=True, rngs=rngs)
 
     def __call__(self, x, encoded, mask, drop):
-        normed = self.layer_norm(x)
-        out = self.EncDecAttention(normed, encoded, mask, None, drop)
-        return x + dropout(out, self.dropout_rate, drop)
+        return self.residual(x, self.EncDecAttention(self.layer_norm(x), encoded, mask, None, drop), drop)
 
 
-class T5LayerFF(nnx.Module):
+class T5LayerFF(_PreNormSublayer):
     def __init__(self, config: T5Config, *, rngs: nnx.Rngs):
+        super().__init__(config)
         self.DenseReluDense = T5DenseGatedActDense(config, rngs=rngs)
-        self.layer_norm = T5LayerNorm(config.d_model, eps=config.layer_norm_epsilon, dtype=config.compute_dtype)
-        self.dropout_rate = float(config.dropout_rate)
 
     def __call__(self, x, drop):
-        out = self.DenseReluDense(self.layer_norm(x), drop)
-        return x + dropout(out, self.dropout_rate, drop)
+        return self.residual(x, self.DenseReluDense(self.layer_norm(x), drop), drop)
 
 
 class T5Block(nnx.Module):
@@ -466,14 +278,14 @@ class T5Stack(nnx.Module):
                 for i in range(n)
             ]
         )
-        self.final_layer_norm = T5LayerNorm(
+        self.final_layer_norm = RMSNorm(
             config.d_model, eps=config.layer_norm_epsilon, dtype=config.compute_dtype
         )
         self.dropout_rate = float(config.dropout_rate)
         self.is_decoder = is_decoder
 
     def __call__(self, embedded, self_mask, encoded=None, cross_mask=None, *, deterministic=True, rngs=None):
-        drop = _dropout_stream(deterministic, rngs, self.dropout_rate)
+        drop = dropout_stream(deterministic, rngs, self.dropout_rate)
         t = embedded.shape[1]
         position_bias = self.block[0].layer[0].SelfAttention.compute_bias(t, t)
         x = dropout(embedded, self.dropout_rate, drop)
@@ -518,15 +330,8 @@ class T5(nnx.Module):
             self._embed(input_ids), _padding_mask(input_ids), deterministic=deterministic, rngs=rngs
         )
 
-    def decoder_hidden(
-        self,
-        encoded: Array,
-        input_ids: Array,
-        decoder_input_ids: Array,
-        *,
-        deterministic: bool = True,
-        rngs: nnx.Rngs | None = None,
-    ) -> Array:
+    def decoder_hidden(self, encoded: Array, input_ids: Array, decoder_input_ids: Array, *,
+                       deterministic: bool = True, rngs: nnx.Rngs | None = None) -> Array:
         """Decoder final hidden states ``[B, T, d_model]`` (before ``lm_head``)."""
         _check_rngs(deterministic, rngs, self.config)
         t = decoder_input_ids.shape[1]
@@ -544,15 +349,8 @@ class T5(nnx.Module):
         """float32 logits from decoder hidden states."""
         return self.lm_head(hidden, out_dtype=jnp.float32)
 
-    def decode(
-        self,
-        encoded: Array,
-        input_ids: Array,
-        decoder_input_ids: Array,
-        *,
-        deterministic: bool = True,
-        rngs: nnx.Rngs | None = None,
-    ) -> Array:
+    def decode(self, encoded: Array, input_ids: Array, decoder_input_ids: Array, *,
+               deterministic: bool = True, rngs: nnx.Rngs | None = None) -> Array:
         """float32 logits ``[B, T, vocab]`` given the encoder output ``encoded``.
 
         ``input_ids`` are the encoder inputs (for the cross-attention padding mask).
@@ -577,14 +375,6 @@ class T5(nnx.Module):
 def _check_rngs(deterministic: bool, rngs: nnx.Rngs | None, config: T5Config) -> None:
     if not deterministic and config.dropout_rate > 0 and rngs is None:
         raise ValueError("T5 called with deterministic=False needs rngs=nnx.Rngs(dropout=key)")
-
-
-def _dropout_stream(deterministic: bool, rngs: nnx.Rngs | None, rate: float) -> DropoutStream | None:
-    if deterministic or rate == 0.0:
-        return None
-    if rngs is None:
-        raise ValueError("dropout needs rngs=nnx.Rngs(dropout=key) when deterministic=False")
-    return DropoutStream(rngs.dropout())
 
 
 # --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.errors import ConfigError
 from sam_bench.models.registry import ModelConfig, model_family
 
@@ -25,8 +26,6 @@ __all__ = ["BertFamilyTokenizer", "load_tokenizer", "t5_vocabulary"]
 
 def t5_vocabulary(path: str | Path, extra_ids: int = 100):
     """The T5/mT5 SentencePiece vocabulary at ``path`` (a ``.model`` file or a folder with ``spiece.model``)."""
-    from sam_bench.data.tokenizer import Vocabulary
-
     path = Path(path)
     if path.is_dir():
         candidates = [path / "spiece.model", *sorted(path.glob("*.model"))]
