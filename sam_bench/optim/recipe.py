@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sam_bench.errors import ConfigError
-from sam_bench.optim import base as base_lib
+import sam_bench.optim.base as base_lib
 from sam_bench.optim.base import check_args, choice, integer, number
 from sam_bench.optim.fisher import FISHER_MODES, FisherMask
 from sam_bench.optim.sharpness import RhoSchedule, SharpnessAware, standard_gradient, with_gradient_state

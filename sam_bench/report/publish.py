@@ -9,7 +9,8 @@ from typing import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import plots, render
+import sam_bench.report.plots as plots
+import sam_bench.report.render as render
 from .aggregate import atomic_write_text, atomic_write_via
 from .targets import TARGETS, Target, compute
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import stats
+import sam_bench.report.stats as stats
 from .labels import column_label
 from .targets import NONE, Target
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sam_bench.tasks import metrics
+import sam_bench.tasks.metrics as metrics
 from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec
 from sam_bench.tasks.common import class_id, glue_inputs, gold_class_ids, label_target
 

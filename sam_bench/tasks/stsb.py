@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sam_bench.tasks import metrics
+import sam_bench.tasks.metrics as metrics
 from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec, UnlabeledSplitError
 from sam_bench.tasks.formats import DataFormatError, read_tab_separated, read_tsv_rows
 

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sam_bench.tasks import metrics
+import sam_bench.tasks.metrics as metrics
 from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec
 from sam_bench.tasks.classification import field, make_classification_task
 from sam_bench.tasks.common import UNK, gold_class_ids, qa_scores

@@ -20,7 +20,7 @@ import logging
 import tarfile
 from pathlib import Path
 
-from sam_bench.tasks import metrics
+import sam_bench.tasks.metrics as metrics
 from sam_bench.tasks.base import Task, TfdsSpec, UnlabeledSplitError
 from sam_bench.tasks.formats import DataFormatError, read_json
 

@@ -17,7 +17,7 @@ import pandas as pd
 from sam_bench.tasks import get_task
 from sam_bench.tasks.benchmarks import benchmark_average
 
-from .. import stats
+import sam_bench.report.stats as stats
 from ..labels import canonical_task_metrics
 from .base import HPARAM_NAMES, SCORE_COLUMNS, Target, paper_method, paper_model
 
