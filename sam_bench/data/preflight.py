@@ -4,8 +4,9 @@ Checked without reading any records, so that ``sam-bench validate`` (and the wor
 validates its config first) refuses a config before any compute, with one line per missing
 file per task and where to get it (the task's manifest in ``data_manifests/``).
 
-What a cell reads (``sam_bench.tasks.load_training_pairs`` / ``load_eval_sets``): the training
-split of every task that trains, and the evaluation split (``Task.eval_split``) of every task.
+What a cell reads (``sam_bench.tasks.mixtures.load_training_pairs`` / ``load_eval_sets``): the
+training split of every task that trains, and the evaluation split (``Task.eval_split``) of every
+task. These checks take one task; ``sam_bench.tasks.preflight`` runs them over a mixture's tasks.
 
 * local: that split's file, or an accepted alternative, and the companion files its reader
   opens with it (``Task.missing_files``);
@@ -22,7 +23,10 @@ import importlib.util
 import re
 from pathlib import Path
 
-__all__ = ["cell_splits", "data_problems", "local_problems", "tfds_problems"]
+from sam_bench.data.pins import load_manifest
+from sam_bench.data.sources import TfdsSource, tensorflow_available
+
+__all__ = ["cell_splits", "local_problems", "tfds_problems"]
 
 
 def cell_splits(task) -> list[str]:
@@ -31,8 +35,6 @@ def cell_splits(task) -> list[str]:
 
 
 def _manifest(task) -> dict | None:
-    from sam_bench.data.manifests import load_manifest
-
     try:
         return load_manifest(task.dataset)
     except FileNotFoundError:
@@ -99,8 +101,6 @@ def local_problems(task, root: str | Path, splits=None) -> list[str]:
 
 def tfds_problems(task, data_dir=None, archives=None, splits=None) -> list[str]:
     """Why the tfds source could not give ``task``'s records (empty if nothing is known to be missing)."""
-    from sam_bench.data.sources import TfdsSource, tensorflow_available
-
     spec = task.tfds
     if spec is None:
         return [f"{task.name}: has no tensorflow-datasets builder; use source local (files: {task.layout})"]
@@ -127,24 +127,3 @@ def tfds_problems(task, data_dir=None, archives=None, splits=None) -> list[str]:
     return [f"{task.name}: missing release file {line} for the {'/'.join(needed)} split (tfds {spec.name}), "
             f"expected in {archives}/{builder}/ or {archives}/. See data_manifests/{task.dataset}.json."
             for line, needed in missing.items()]
-
-
-def data_problems(name: str, data: dict) -> list[str]:
-    """Every missing file (or missing requirement) of the cells of task or mixture ``name`` on the
-    config's ``data`` section ({"source", "root", "archives", ...}); empty when all is there."""
-    from sam_bench.tasks import get_task, task_names
-
-    source = data.get("source")
-    if source == "local" and not data.get("root"):
-        return []  # reported by the config check
-    if source == "local" and not Path(data["root"]).is_dir():
-        return [f"data.root {data['root']} is not a directory (source local: the official release files, "
-                "laid out as in docs/data.md)"]
-    out: list[str] = []
-    for task_name in task_names(name):
-        task = get_task(task_name)
-        if source == "local":
-            out += local_problems(task, data["root"])
-        elif source == "tfds":
-            out += tfds_problems(task, data.get("root"), data.get("archives"))
-    return out

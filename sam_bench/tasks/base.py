@@ -25,7 +25,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Task", "SPLITS", "EncoderSpec", "TfdsSpec", "UnlabeledSplitError"]
+from sam_bench.data.catalog import dataset_of_task
+from sam_bench.data.spec import TfdsSpec
+
+__all__ = ["Task", "SPLITS", "EncoderSpec", "UnlabeledSplitError"]
 
 # Split names used across the harness (tfds/seqio spelling).
 SPLITS = ("train", "validation")
@@ -58,32 +61,6 @@ class EncoderSpec:
         return 1 if self.kind == "regression" else len(self.label_names)
 
 
-@dataclasses.dataclass(frozen=True)
-class TfdsSpec:
-    """How a task's records come out of a tensorflow-datasets builder.
-
-    name: builder/config ("super_glue/cb"); version: the builder version the records were
-      checked against; module: the builder's module (imported explicitly, because without
-      TensorFlow ``tensorflow_datasets`` does not import its legacy ``text``/``question_answering``
-      builders); splits: (our split, the builder's split) pairs; convert: (key, tfds example)
-      -> our record, or None to drop it (a language filter); needs_tensorflow: the builder's
-      split generators call ``tf.io.gfile`` and cannot run without TensorFlow.
-    """
-
-    name: str
-    version: str
-    module: str
-    splits: tuple[tuple[str, str], ...]
-    convert: Callable[[Any, dict], dict | None]
-    needs_tensorflow: bool = False
-
-    def split(self, split: str) -> str:
-        d = dict(self.splits)
-        if split not in d:
-            raise ValueError(f"tfds {self.name}: no split for {split!r}; valid: {sorted(d)}")
-        return d[split]
-
-
 def _default_postprocess(text: str, example: dict | None = None):
     return text
 
@@ -108,7 +85,6 @@ class Task:
       companions: (path, (path, ...)) other files the reader opens along with the file ``path``
         (a split file or an alternative), any one of the listed paths will do; what
         ``missing_files`` checks before any data is read (MRPC's dev-id list, XSUM's articles).
-      dataset: the manifest in data_manifests/ (``<dataset>.json``) describing the data.
       paper_task: the task key in ../shared/papers/tables ("" means ``name``).
       eval_split: the split evaluated by default; paper_split: what the papers call it ("dev"/"test").
       unlabeled_splits: splits published without labels (loadable, not scorable).
@@ -117,7 +93,10 @@ class Task:
         trains on one pair per answer, WSC only on examples whose candidate is the referent.
       oracle: example -> the prediction text that scores the maximum (default: the target).
       encoder: the classification/regression form for encoder models, or None (generation tasks).
-      tfds: how the tensorflow-datasets builder yields this task's records, or None.
+      tfds: how the dataset's tensorflow-datasets builder yields this task's records, or None.
+
+    ``dataset`` (the manifest ``data_manifests/<dataset>.json``) is the catalog's
+    (``sam_bench.data.catalog``), which also names the tfds builder.
       language: ISO code for multilingual tasks (TyDiQA).
     """
 
@@ -133,7 +112,6 @@ class Task:
     label_names: tuple[str, ...] = ()
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
     companions: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    dataset: str = ""
     paper_task: str = ""
     eval_split: str = "validation"
     paper_split: str = "dev"
@@ -144,6 +122,14 @@ class Task:
     encoder: EncoderSpec | None = None
     tfds: TfdsSpec | None = None
     language: str | None = None
+
+    def __post_init__(self):
+        if self.tfds is not None and not self.tfds.dataset:  # the builder is the catalog's, for this dataset
+            object.__setattr__(self, "tfds", dataclasses.replace(self.tfds, dataset=self.dataset))
+
+    @property
+    def dataset(self) -> str:
+        return dataset_of_task(self.name)
 
     # ------------------------------------------------------------------ files
     @property

@@ -29,7 +29,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from sam_bench.tasks.base import Task, TfdsSpec
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import Task
 from sam_bench.tasks.common import qa_scores
 from sam_bench.tasks.formats import DataFormatError, read_json, require_field, require_str_list
 
@@ -119,12 +120,11 @@ WEB_QUESTIONS = Task(
     preprocessor=lambda ex: {"inputs": f"wq question: {ex['question']}", "targets": ex["answers"][0]},
     postprocessor=lambda text, example=None: text,
     metric_fn=lambda examples, values: qa_scores("web_questions", examples, values, lambda ex: ex["answers"]),
-    dataset="web_questions",
+   
     eval_split="test",
     paper_split="test",
     unlabeled_splits=(),
-    tfds=TfdsSpec("web_questions", "1.0.0", "tensorflow_datasets.question_answering.web_questions",
-                  (("train", "train"), ("test", "test")),
+    tfds=TfdsSpec((("train", "train"), ("test", "test")),
                   lambda key, ex: {"question": ex["question"], "answers": list(ex["answers"])}),
 )
 
@@ -176,12 +176,9 @@ TRIVIA_QA = Task(
     postprocessor=lambda text, example=None: text,
     metric_fn=lambda examples, values: qa_scores("trivia_qa", examples, values, lambda ex: ex["aliases"],
                                                  normalizer="trivia_qa"),
-    dataset="trivia_qa_unfiltered_nocontext",
+   
     paper_split="test",
-    tfds=TfdsSpec("trivia_qa/unfiltered.nocontext", "1.1.0",
-                  "tensorflow_datasets.datasets.trivia_qa.trivia_qa_dataset_builder",
-                  (("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_trivia,
-                  needs_tensorflow=True),
+    tfds=TfdsSpec((("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_trivia),
 )
 
 TASKS = (WEB_QUESTIONS, TRIVIA_QA)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 import sam_bench.tasks.metrics as metrics
-from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import EncoderSpec, Task
 from sam_bench.tasks.common import class_id, glue_inputs, gold_class_ids, label_target
 
 __all__ = ["METRICS", "make_classification_task", "classification_metric_fn"]
@@ -69,7 +70,6 @@ def make_classification_task(
     *,
     name: str,
     benchmark: str,
-    dataset: str,
     prefix: str,
     feature_names: Sequence[str],
     label_names: Sequence[str],
@@ -122,7 +122,6 @@ def make_classification_task(
         metric_fn=classification_metric_fn(name, recipe, label_names),
         label_names=label_names,
         alternatives=tuple(alternatives),
-        dataset=dataset,
         encoder=encoder,
         tfds=tfds,
         **task_kwargs,

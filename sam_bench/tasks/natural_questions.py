@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sam_bench.tasks.base import Task, TfdsSpec
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import Task
 from sam_bench.tasks.common import qa_scores
 from sam_bench.tasks.formats import read_jsonl, require_field, require_str_list
 
@@ -62,11 +63,9 @@ TASK = Task(
     preprocessor=preprocess,
     postprocessor=postprocess,
     metric_fn=metric_fn,
-    dataset="natural_questions_open",
+   
     paper_split="test",
     unlabeled_splits=(),
-    tfds=TfdsSpec("natural_questions_open", "1.0.0",
-                  "tensorflow_datasets.datasets.natural_questions_open.natural_questions_open_dataset_builder",
-                  (("train", "train"), ("validation", "validation")),
+    tfds=TfdsSpec((("train", "train"), ("validation", "validation")),
                   lambda key, ex: {"question": ex["question"], "answer": list(ex["answer"])}),
 )

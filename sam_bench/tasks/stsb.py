@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 import sam_bench.tasks.metrics as metrics
-from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec, UnlabeledSplitError
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import EncoderSpec, Task, UnlabeledSplitError
 from sam_bench.tasks.formats import DataFormatError, read_tab_separated, read_tsv_rows
 
 FIELDS = ("genre", "file", "year", "id", "score", "sentence1", "sentence2")
@@ -146,8 +147,7 @@ TASK = Task(
     preprocessor=preprocess,
     postprocessor=postprocess,
     metric_fn=metric_fn,
-    dataset="glue_stsb",
+   
     encoder=EncoderSpec("regression", (), _encoder, lambda out, ex: float(out)),
-    tfds=TfdsSpec("glue/stsb", "2.0.0", "tensorflow_datasets.text.glue",
-                  (("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_convert),
+    tfds=TfdsSpec((("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_convert),
 )

@@ -43,7 +43,8 @@ from pathlib import Path
 import numpy as np
 
 import sam_bench.tasks.metrics as metrics
-from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import EncoderSpec, Task
 from sam_bench.tasks.classification import field, make_classification_task
 from sam_bench.tasks.common import UNK, gold_class_ids, qa_scores
 from sam_bench.tasks.formats import (
@@ -54,8 +55,6 @@ from sam_bench.tasks.formats import (
     require_field,
 )
 
-TFDS_MODULE = "tensorflow_datasets.text.super_glue"
-TFDS_VERSION = "1.0.2"
 BOOL_LABELS = ("False", "True")
 NLI2 = ("entailment", "not_entailment")
 CB_LABELS = ("entailment", "contradiction", "neutral")
@@ -314,8 +313,8 @@ def _tfds_record(key, ex):
             "answers": list(ex["answers"]), "idx": {k: int(v) for k, v in ex["idx"].items()}}
 
 
-def _spec(config, convert, splits=(("train", "train"), ("validation", "validation"), ("test", "test"))):
-    return TfdsSpec(f"super_glue/{config}", TFDS_VERSION, TFDS_MODULE, splits, convert)
+def _spec(convert, splits=(("train", "train"), ("validation", "validation"), ("test", "test"))):
+    return TfdsSpec(splits, convert)
 
 
 def _files(folder, extra=()):
@@ -329,20 +328,20 @@ def _layout(folder, fields):
 
 # -------------------------------------------------------------------- tasks
 BOOLQ = make_classification_task(
-    name="boolq", benchmark="superglue", dataset="super_glue_boolq", prefix="boolq",
+    name="boolq", benchmark="superglue", prefix="boolq",
     feature_names=("passage", "question"), label_names=BOOL_LABELS,
     split_files=_files("BoolQ", (("train32", "super_glue/BoolQ/train32.jsonl"),)),
     layout=_layout("BoolQ", "question, passage, idx, label (bool)"), reader=read_boolq,
     encoder_texts=(field("question"), field("passage")),
-    tfds=_spec("boolq", _tfds_simple(("question", "passage"), BOOL_LABELS)),
+    tfds=_spec(_tfds_simple(("question", "passage"), BOOL_LABELS)),
 )
 
 CB = make_classification_task(
-    name="cb", benchmark="superglue", dataset="super_glue_cb", prefix="cb",
+    name="cb", benchmark="superglue", prefix="cb",
     feature_names=("hypothesis", "premise"), label_names=CB_LABELS, recipe="cb",
     split_files=_files("CB"), layout=_layout("CB", "premise, hypothesis, label, idx"), reader=read_cb,
     encoder_texts=(field("premise"), field("hypothesis")),
-    tfds=_spec("cb", _tfds_simple(("premise", "hypothesis"), CB_LABELS)),
+    tfds=_spec(_tfds_simple(("premise", "hypothesis"), CB_LABELS)),
 )
 
 _COPA_CONNECTOR = {"cause": "What was the cause?", "effect": "What happened as a result?"}
@@ -356,12 +355,12 @@ def _copa_encoder(example: dict) -> dict:
 
 
 COPA = make_classification_task(
-    name="copa", benchmark="superglue", dataset="super_glue_copa", prefix="copa",
+    name="copa", benchmark="superglue", prefix="copa",
     feature_names=("choice1", "choice2", "premise", "question"), label_names=COPA_LABELS,
     split_files=_files("COPA", (("train32", "super_glue/COPA/train32.jsonl"),)),
     layout=_layout("COPA", "premise, choice1, choice2, question (cause/effect), idx, label (0/1)"),
     reader=read_copa,
-    tfds=_spec("copa", _tfds_simple(("premise", "choice1", "choice2", "question"), COPA_LABELS)),
+    tfds=_spec(_tfds_simple(("premise", "choice1", "choice2", "question"), COPA_LABELS)),
 )
 COPA = dataclasses.replace(COPA, encoder=EncoderSpec("multiple_choice", COPA_LABELS, _copa_encoder,
                                                      lambda out, ex: int(out)))
@@ -373,42 +372,42 @@ def _strip_multirc_markup(text: str) -> str:
 
 
 MULTIRC = make_classification_task(
-    name="multirc", benchmark="superglue", dataset="super_glue_multirc", prefix="multirc",
+    name="multirc", benchmark="superglue", prefix="multirc",
     feature_names=("question", "answer", "paragraph"), label_names=BOOL_LABELS, recipe="multirc",
     split_files=_files("MultiRC", (("train32", "super_glue/MultiRC/train32.jsonl"),)),
     layout=_layout("MultiRC", "idx, passage {text, questions [{question, idx, answers [{text, idx, label}]}]}"),
     reader=read_multirc, postprocess_inputs=_strip_multirc_markup,
     encoder_texts=(lambda ex: _strip_multirc_markup(ex["paragraph"]), lambda ex: f"{ex['question']} {ex['answer']}"),
-    tfds=_spec("multirc", _tfds_multirc),
+    tfds=_spec(_tfds_multirc),
 )
 
 RTE = make_classification_task(
-    name="rte", benchmark="superglue", dataset="super_glue_rte", prefix="rte",
+    name="rte", benchmark="superglue", prefix="rte",
     feature_names=("hypothesis", "premise"), label_names=NLI2,
     split_files=_files("RTE"), layout=_layout("RTE", "premise, hypothesis, label, idx"), reader=read_rte,
     encoder_texts=(field("premise"), field("hypothesis")),
-    tfds=_spec("rte", _tfds_simple(("premise", "hypothesis"), NLI2)),
+    tfds=_spec(_tfds_simple(("premise", "hypothesis"), NLI2)),
 )
 
 WIC = make_classification_task(
-    name="wic", benchmark="superglue", dataset="super_glue_wic", prefix="wic",
+    name="wic", benchmark="superglue", prefix="wic",
     feature_names=("sentence1", "sentence2", "word"), label_names=BOOL_LABELS,
     split_files=_files("WiC", (("train32", "super_glue/WiC/train32.jsonl"),)),
     layout=_layout("WiC", "word, sentence1, sentence2, start1, start2, end1, end2, idx, label (bool)"),
     reader=read_wic,
     encoder_texts=(lambda ex: f"{ex['word']}: {ex['sentence1']}", field("sentence2")),
-    tfds=_spec("wic", _tfds_simple(("word", "sentence1", "sentence2", "start1", "start2", "end1", "end2"),
+    tfds=_spec(_tfds_simple(("word", "sentence1", "sentence2", "start1", "start2", "end1", "end2"),
                                    BOOL_LABELS)),
 )
 
 AXB = make_classification_task(
-    name="axb", benchmark="superglue", dataset="super_glue_axb", prefix="rte",
+    name="axb", benchmark="superglue", prefix="rte",
     feature_names=("hypothesis", "premise"), label_names=NLI2, recipe="axb",
     split_files=(("test", "super_glue/AX-b/AX-b.jsonl"),),
     alternatives=(("test", ("super_glue/AX-b/diagnostic-full.tsv",)),),
     layout="super_glue/AX-b/AX-b.jsonl (SuperGLUE AX-b.zip): sentence1, sentence2, label, idx",
     reader=read_axb, encoder_texts=(field("sentence1"), field("sentence2")),
-    tfds=_spec("axb", _tfds_simple(("sentence1", "sentence2"), NLI2), splits=(("test", "test"),)),
+    tfds=_spec(_tfds_simple(("sentence1", "sentence2"), NLI2), splits=(("test", "test"),)),
     trains=False, eval_split="test", paper_split="test", unlabeled_splits=(),
 )
 # T5 rekeys AX-b (sentence1 -> premise, sentence2 -> hypothesis) and formats it as RTE.
@@ -417,13 +416,13 @@ AXB = dataclasses.replace(AXB, preprocessor=lambda ex: {
     "targets": UNK if ex.get("label") is None else ex["label"]})
 
 AXG = make_classification_task(
-    name="axg", benchmark="superglue", dataset="super_glue_axg", prefix="rte",
+    name="axg", benchmark="superglue", prefix="rte",
     feature_names=("hypothesis", "premise"), label_names=NLI2, recipe="axg",
     split_files=(("test", "super_glue/AX-g/AX-g.jsonl"),),
     alternatives=(("test", ("super_glue/AX-g/winogender_filtered.jsonl",)),),
     layout="super_glue/AX-g/AX-g.jsonl (SuperGLUE AX-g.zip): premise, hypothesis, label, idx, pair_id",
     reader=read_axg, encoder_texts=(field("premise"), field("hypothesis")),
-    tfds=_spec("axg", _tfds_simple(("premise", "hypothesis"), NLI2), splits=(("test", "test"),)),
+    tfds=_spec(_tfds_simple(("premise", "hypothesis"), NLI2), splits=(("test", "test"),)),
     trains=False, eval_split="test", paper_split="test", unlabeled_splits=(),
 )
 
@@ -464,9 +463,9 @@ RECORD = Task(
     layout=_layout("ReCoRD", "source, idx, passage {text, entities [{start, end}]}, qas [{query, answers, idx}]"),
     reader=read_record, preprocessor=_record_preprocess,
     postprocessor=lambda text, example=None: text, metric_fn=_record_metrics,
-    dataset="super_glue_record", expand_training=_record_training,
+    expand_training=_record_training,
     encoder=EncoderSpec("multiple_choice", (), _record_encoder, lambda out, ex: ex["entities"][int(out)]),
-    tfds=_spec("record", _tfds_record),
+    tfds=_spec(_tfds_record),
 )
 
 
@@ -553,9 +552,9 @@ WSC = Task(
     split_files=_files("WSC"),
     layout=_layout("WSC", "text, target {span1_index, span2_index, span1_text, span2_text}, idx, label (bool)"),
     reader=read_wsc, preprocessor=_wsc_preprocess, postprocessor=_wsc_postprocess, metric_fn=_wsc_metrics,
-    label_names=BOOL_LABELS, dataset="super_glue_wsc", expand_training=_wsc_training, oracle=_wsc_oracle,
+    label_names=BOOL_LABELS, expand_training=_wsc_training, oracle=_wsc_oracle,
     encoder=EncoderSpec("classification", BOOL_LABELS, _wsc_encoder, lambda out, ex: int(out)),
-    tfds=_spec("wsc.fixed", _tfds_simple(("text", "span1_index", "span2_index", "span1_text", "span2_text"),
+    tfds=_spec(_tfds_simple(("text", "span1_index", "span2_index", "span1_text", "span2_text"),
                                          BOOL_LABELS)),
 )
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sam_bench.tasks.base import Task, TfdsSpec
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import Task
 from sam_bench.tasks.common import pad_punctuation, qa_scores, string_join
 from sam_bench.tasks.formats import DataFormatError, read_json, require_field
 
@@ -114,11 +115,10 @@ def _make(iso: str) -> Task:
         postprocessor=lambda text, example=None: text,
         metric_fn=lambda examples, values: qa_scores(
             name, examples, values, lambda ex: [pad_punctuation(a) for a in ex["answers"]]),
-        dataset="tydi_qa_goldp",
+       
         unlabeled_splits=(),
         language=iso,
-        tfds=TfdsSpec("tydi_qa/goldp", "3.0.0", "tensorflow_datasets.question_answering.tydi_qa",
-                      (("train", "train"), ("validation", f"validation-{iso}")), convert),
+        tfds=TfdsSpec((("train", "train"), ("validation", f"validation-{iso}")), convert),
     )
 
 

@@ -21,7 +21,8 @@ import tarfile
 from pathlib import Path
 
 import sam_bench.tasks.metrics as metrics
-from sam_bench.tasks.base import Task, TfdsSpec, UnlabeledSplitError
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import Task, UnlabeledSplitError
 from sam_bench.tasks.formats import DataFormatError, read_json
 
 log = logging.getLogger(__name__)
@@ -111,13 +112,11 @@ TASK = Task(
     preprocessor=lambda ex: {"inputs": f"summarize: {ex['document']}", "targets": ex["summary"]},
     postprocessor=lambda text, example=None: text,
     metric_fn=_metric_fn,
-    dataset="xsum",
+   
     paper_split="test",
     unlabeled_splits=(),
-    tfds=TfdsSpec("xsum", "1.1.0", "tensorflow_datasets.summarization.xsum",
-                  (("train", "train"), ("validation", "validation"), ("test", "test")),
-                  lambda key, ex: {"id": str(key), "document": ex["document"], "summary": ex["summary"]},
-                  needs_tensorflow=True),
+    tfds=TfdsSpec((("train", "train"), ("validation", "validation"), ("test", "test")),
+                  lambda key, ex: {"id": str(key), "document": ex["document"], "summary": ex["summary"]}),
 )
 
 __all__ = ["TASK", "parse_article", "REMOVE_LINES"]
