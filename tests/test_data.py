@@ -4,17 +4,16 @@ import json
 import math
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import T5_VOCAB
 from sam_bench.data import batching, span_corruption, subsample, synthetic
 from sam_bench.data.tokenizer import Vocabulary, train_sentencepiece
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 
-REPO = Path(__file__).resolve().parents[1]
-T5_SPM = REPO.parent / "shared" / "vocab" / "t5" / "spiece.model"
+T5_SPM = T5_VOCAB
 
 SUITE_FILES = (
     "corpus/pretrain.txt",
