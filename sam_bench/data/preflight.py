@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 
 from sam_bench.data.pins import load_manifest
-from sam_bench.data.sources import TfdsSource, tensorflow_available
+import sam_bench.data.sources as sources  # looked up at call time (tests stand in for TensorFlow)
 
 __all__ = ["cell_splits", "local_problems", "tfds_problems"]
 
@@ -106,7 +106,7 @@ def tfds_problems(task, data_dir=None, archives=None, splits=None) -> list[str]:
         return [f"{task.name}: has no tensorflow-datasets builder; use source local (files: {task.layout})"]
     if importlib.util.find_spec("tensorflow_datasets") is None:
         return [f"{task.name}: the tfds source needs tensorflow-datasets: pip install tensorflow-datasets"]
-    if spec.needs_tensorflow and not tensorflow_available():
+    if spec.needs_tensorflow and not sources.tensorflow_available():
         return [f"{task.name}: the tfds builder {spec.name} calls tf.io.gfile and needs TensorFlow: "
                 f"pip install tensorflow-cpu, or use source local. {_where_to_get(task, tfds_hint=False)}"]
     if archives is None:
@@ -114,7 +114,7 @@ def tfds_problems(task, data_dir=None, archives=None, splits=None) -> list[str]:
     if not Path(archives).is_dir():
         return [f"{task.name}: data.archives {archives} is not a directory (the release files tfds "
                 f"downloads, named as it registers them). See data_manifests/{task.dataset}.json."]
-    source = TfdsSource(data_dir, archives=archives)
+    source = sources.TfdsSource(data_dir, archives=archives)
     missing: dict[str, list[str]] = {}
     for split in splits or cell_splits(task):
         try:

@@ -23,39 +23,29 @@ class TfdsSpec:
     """How a task's records come out of its dataset's tensorflow-datasets builder.
 
     splits: (our split, the builder's split) pairs; convert: (key, tfds example) -> our record,
-      or None to drop it (a language filter); dataset: the catalog entry whose builder this is
-      (filled in by ``Task`` from the catalog's task -> dataset map).
-    The builder's ``name`` (builder/config, "super_glue/cb"), ``version`` (the records were
-    checked against), ``module`` (imported explicitly: without TensorFlow ``tensorflow_datasets``
-    does not import its legacy ``text``/``question_answering`` builders) and ``needs_tensorflow``
-    (its split generators call ``tf.io.gfile``) are the catalog's.
+      or None to drop it (a language filter).
+    The rest is the catalog entry of ``dataset``, filled in by :meth:`bind` (``Task`` binds its
+    spec to the dataset the catalog maps it to): the builder ``name`` (builder/config,
+    "super_glue/cb"), the ``version`` the records were checked against, its ``module`` (imported
+    explicitly: without TensorFlow ``tensorflow_datasets`` does not import its legacy
+    ``text``/``question_answering`` builders) and ``needs_tensorflow`` (its split generators call
+    ``tf.io.gfile`` and cannot run without TensorFlow).
     """
 
     splits: tuple[tuple[str, str], ...]
     convert: Callable[[Any, dict], dict | None]
     dataset: str = ""
+    name: str = ""
+    version: str = ""
+    module: str = ""
+    needs_tensorflow: bool = False
 
-    def _builder(self) -> dict:
-        builder = tfds_builder(self.dataset) if self.dataset else None
+    def bind(self, dataset: str) -> TfdsSpec:
+        """This spec for the builder the catalog names for ``dataset``."""
+        builder = tfds_builder(dataset)
         if builder is None:
-            raise ValueError(f"dataset {self.dataset!r} has no tensorflow-datasets builder in the catalog")
-        return builder
-
-    @property
-    def name(self) -> str:
-        return self._builder()["name"]
-
-    @property
-    def version(self) -> str:
-        return self._builder()["version"]
-
-    @property
-    def module(self) -> str:
-        return self._builder()["module"]
-
-    @property
-    def needs_tensorflow(self) -> bool:
-        return self._builder()["needs_tensorflow"]
+            raise ValueError(f"dataset {dataset!r} has no tensorflow-datasets builder in the catalog")
+        return dataclasses.replace(self, dataset=dataset, **builder)
 
     def split(self, split: str) -> str:
         d = dict(self.splits)

@@ -125,7 +125,7 @@ class Task:
 
     def __post_init__(self):
         if self.tfds is not None and not self.tfds.dataset:  # the builder is the catalog's, for this dataset
-            object.__setattr__(self, "tfds", dataclasses.replace(self.tfds, dataset=self.dataset))
+            object.__setattr__(self, "tfds", self.tfds.bind(self.dataset))
 
     @property
     def dataset(self) -> str:
