@@ -299,7 +299,7 @@ def test_wsc_simple_format_training_filter_and_referent_match():
 
 
 def test_wsc_fixed_span_repair_matches_tfds():
-    from sam_bench.tasks.superglue import fix_wsc_spans
+    from sam_bench.tasks.superglue_records import fix_wsc_spans
 
     ex = {"text": "Mark told Pete lies .", "span1_index": 0, "span2_index": 2, "span1_text": "mark.", "span2_text": "Pete"}
     assert fix_wsc_spans(ex)["span1_text"] == "Mark"

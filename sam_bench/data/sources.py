@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from sam_bench.data.spec import SourceSpec
+from sam_bench.data.synthetic import write_synthetic_suite
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,6 @@ class SyntheticSource(LocalSource):
         super().__init__(root, subsamples="generate")
         self.seed = seed
         if write and not (self.root / "synthetic_world.json").exists():
-            from sam_bench.data.synthetic import write_synthetic_suite
-
             write_synthetic_suite(self.root, seed=seed)
 
 
