@@ -308,7 +308,7 @@ def _init_print(init: str, config: dict, fingerprints) -> dict:
 def _data_files(task_name: str, data: dict) -> dict[str, Path]:
     """The official files a local-source cell of `task_name` reads (`data`: the grid's data
     section), by task and split."""
-    from sam_bench.data.preflight import cell_splits
+    from sam_bench.tasks.preflight import cell_splits
     from sam_bench.tasks import get_task, task_names
 
     from sam_bench.tasks import MIXTURES, TASKS

@@ -25,12 +25,11 @@ import yaml
 from helpers import REPO, SHARED_DATA, T5_VOCAB
 from sam_bench.config import expand_cells, validate_config
 from sam_bench.data.pins import load_manifest
-from sam_bench.data.preflight import cell_splits
 from sam_bench.data.sources import LocalSource, tensorflow_available
 from sam_bench.data.subsample import LADDER, subsample_count
 from sam_bench.errors import ConfigError
 from sam_bench.tasks import MIXTURES, TASKS, get_task, task_names
-from sam_bench.tasks.preflight import data_problems
+from sam_bench.tasks.preflight import cell_splits, data_problems
 
 needs_shared = pytest.mark.skipif(
     not (SHARED_DATA.is_dir() and T5_VOCAB.is_file()),

@@ -1,5 +1,8 @@
 """Data sources: where a task's example records come from. All three yield identical records.
 
+``load(task, split)`` takes a task's ``SourceSpec`` (``sam_bench.data.spec``), or a task, which
+offers its source's ``name``, ``tfds`` and ``load``.
+
 * ``LocalSource(root)``: a directory laid out like the official releases (what an air-gapped
   user has, and the layout of ../shared/data); read by the tasks' own readers.
 * ``TfdsSource(data_dir, archives=None)``: tensorflow-datasets. The records come from the

@@ -13,7 +13,13 @@ from sam_bench.data.preflight import local_problems, tfds_problems
 from sam_bench.tasks.mixtures import task_names
 from sam_bench.tasks.registry import get_task
 
-__all__ = ["pin_problems", "data_problems"]
+__all__ = ["cell_splits", "pin_problems", "data_problems"]
+
+
+def cell_splits(task) -> list[str]:
+    """The splits a fine-tuning cell reads for ``task``: the training split of a task that trains
+    (``load_training_pairs``) and its evaluation split (``load_eval_sets``)."""
+    return (["train"] if task.trains else []) + [task.eval_split]
 
 
 def pin_problems(name: str, rate: float, seed: int, directory: str | Path | None = None) -> list[str]:
@@ -36,7 +42,7 @@ def data_problems(name: str, data: dict) -> list[str]:
     for task_name in task_names(name):
         task = get_task(task_name)
         if source == "local":
-            out += local_problems(task, data["root"])
+            out += local_problems(task.source, data["root"], cell_splits(task))
         elif source == "tfds":
-            out += tfds_problems(task, data.get("root"), data.get("archives"))
+            out += tfds_problems(task.source, cell_splits(task), data.get("root"), data.get("archives"))
     return out

@@ -19,7 +19,7 @@ import re
 import numpy as np
 
 import sam_bench.tasks.metrics as metrics
-from sam_bench.data.spec import TfdsSpec
+from sam_bench.data.spec import SourceSpec, TfdsSpec
 from sam_bench.tasks.base import EncoderSpec, Task
 from sam_bench.tasks.classification import field, make_classification_task
 from sam_bench.tasks.common import UNK, gold_class_ids, qa_scores
@@ -184,15 +184,21 @@ def _record_encoder(ex: dict) -> dict:
 
 
 RECORD = Task(
-    name="record", benchmark="superglue", metric_names=("f1", "em"),
-    split_files=_files("ReCoRD", (("train32", "super_glue/ReCoRD/train32.jsonl"),
-                                  ("dev32", "super_glue/ReCoRD/dev32.jsonl"))),
-    layout=_layout("ReCoRD", "source, idx, passage {text, entities [{start, end}]}, qas [{query, answers, idx}]"),
-    reader=read_record, preprocessor=_record_preprocess,
-    postprocessor=lambda text, example=None: text, metric_fn=_record_metrics,
+    name="record",
+    benchmark="superglue",
+    metric_names=("f1", "em"),
+    preprocessor=_record_preprocess,
+    postprocessor=lambda text, example=None: text,
+    metric_fn=_record_metrics,
     expand_training=_record_training,
     encoder=EncoderSpec("multiple_choice", (), _record_encoder, lambda out, ex: ex["entities"][int(out)]),
-    tfds=_spec(tfds_record),
+    source=SourceSpec(
+        split_files=_files("ReCoRD", (("train32", "super_glue/ReCoRD/train32.jsonl"),
+                                      ("dev32", "super_glue/ReCoRD/dev32.jsonl"))),
+        layout=_layout("ReCoRD", "source, idx, passage {text, entities [{start, end}]}, qas [{query, answers, idx}]"),
+        reader=read_record,
+        tfds=_spec(tfds_record),
+    ),
 )
 
 
@@ -275,14 +281,22 @@ def _wsc_encoder(ex: dict) -> dict:
 
 
 WSC = Task(
-    name="wsc", benchmark="superglue", metric_names=("accuracy",),
-    split_files=_files("WSC"),
-    layout=_layout("WSC", "text, target {span1_index, span2_index, span1_text, span2_text}, idx, label (bool)"),
-    reader=read_wsc, preprocessor=_wsc_preprocess, postprocessor=_wsc_postprocess, metric_fn=_wsc_metrics,
-    label_names=BOOL_LABELS, expand_training=_wsc_training, oracle=_wsc_oracle,
+    name="wsc",
+    benchmark="superglue",
+    metric_names=("accuracy",),
+    preprocessor=_wsc_preprocess,
+    postprocessor=_wsc_postprocess,
+    metric_fn=_wsc_metrics,
+    label_names=BOOL_LABELS,
+    expand_training=_wsc_training,
+    oracle=_wsc_oracle,
     encoder=EncoderSpec("classification", BOOL_LABELS, _wsc_encoder, lambda out, ex: int(out)),
-    tfds=_spec(tfds_simple(("text", "span1_index", "span2_index", "span1_text", "span2_text"),
-                                         BOOL_LABELS)),
+    source=SourceSpec(
+        split_files=_files("WSC"),
+        layout=_layout("WSC", "text, target {span1_index, span2_index, span1_text, span2_text}, idx, label (bool)"),
+        reader=read_wsc,
+        tfds=_spec(tfds_simple(("text", "span1_index", "span2_index", "span1_text", "span2_text"), BOOL_LABELS)),
+    ),
 )
 
 TASKS = (BOOLQ, CB, COPA, MULTIRC, RECORD, RTE, WIC, WSC, AXB, AXG)
