@@ -269,7 +269,7 @@ def dataset_of_task(task_name: str) -> str:
 def tfds_builder(dataset: str) -> dict | None:
     """{"name", "version", "module", "needs_tensorflow"} of the dataset's tfds builder, or None."""
     entry = CATALOG[dataset].get("tfds")
-    return None if entry is None else {"needs_tensorflow": False, **entry}
+    return None if entry is None else {**entry, "needs_tensorflow": entry.get("needs_tensorflow", False)}
 
 
 def train_split_of(task_name: str) -> str:
