@@ -184,12 +184,8 @@ def _record_encoder(ex: dict) -> dict:
 
 
 RECORD = Task(
-    name="record",
-    benchmark="superglue",
-    metric_names=("f1", "em"),
-    preprocessor=_record_preprocess,
-    postprocessor=lambda text, example=None: text,
-    metric_fn=_record_metrics,
+    name="record", benchmark="superglue", metric_names=("f1", "em"),
+    preprocessor=_record_preprocess, postprocessor=lambda text, example=None: text, metric_fn=_record_metrics,
     expand_training=_record_training,
     encoder=EncoderSpec("multiple_choice", (), _record_encoder, lambda out, ex: ex["entities"][int(out)]),
     source=SourceSpec(
@@ -281,15 +277,9 @@ def _wsc_encoder(ex: dict) -> dict:
 
 
 WSC = Task(
-    name="wsc",
-    benchmark="superglue",
-    metric_names=("accuracy",),
-    preprocessor=_wsc_preprocess,
-    postprocessor=_wsc_postprocess,
-    metric_fn=_wsc_metrics,
-    label_names=BOOL_LABELS,
-    expand_training=_wsc_training,
-    oracle=_wsc_oracle,
+    name="wsc", benchmark="superglue", metric_names=("accuracy",),
+    preprocessor=_wsc_preprocess, postprocessor=_wsc_postprocess, metric_fn=_wsc_metrics,
+    label_names=BOOL_LABELS, expand_training=_wsc_training, oracle=_wsc_oracle,
     encoder=EncoderSpec("classification", BOOL_LABELS, _wsc_encoder, lambda out, ex: int(out)),
     source=SourceSpec(
         split_files=_files("WSC"),
