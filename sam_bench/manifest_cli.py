@@ -20,7 +20,7 @@ from pathlib import Path
 from sam_bench.data.catalog import CATALOG, FINGERPRINTED, train_split_of
 from sam_bench.data.manifests import format_report, manifest_entry, verify, write_manifest
 from sam_bench.data.pins import load_manifest, pin_entry
-from sam_bench.data.sources import make_source
+from sam_bench.data.sources import resolve_source
 from sam_bench.data.subsample import dataset_fingerprint
 from sam_bench.tasks.registry import get_task
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(r["status"] in bad for r in rows) else 0
     if args.command == "pin":
         kwargs = {"archives": args.archives} if args.source == "tfds" else {}
-        m = pin(args.dataset, make_source(args.source, args.root, **kwargs), args.seeds)
+        m = pin(args.dataset, resolve_source(args.root, args.source, **kwargs), args.seeds)
         print(f"pinned {args.dataset}: " + ", ".join(f"{t} n={e['examples']} seeds={sorted(e['seeds'])}"
                                                      for t, e in m["subsamples"].items()))
         return 0

@@ -110,7 +110,7 @@ def tfds_problems(task: SourceSpec, splits, data_dir=None, archives=None) -> lis
     if not Path(archives).is_dir():
         return [f"{task.name}: data.archives {archives} is not a directory (the release files tfds "
                 f"downloads, named as it registers them). See data_manifests/{task.dataset}.json."]
-    source = sources.TfdsSource(data_dir, archives=archives)
+    source = sources.resolve_source(data_dir, "tfds", archives=archives)
     missing: dict[str, list[str]] = {}
     for split in splits:
         try:
