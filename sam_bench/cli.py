@@ -134,7 +134,7 @@ def cmd_diagnostics(args) -> None:
 
 
 def cmd_data(args) -> None:
-    from sam_bench.data.manifests import main as manifests_main
+    from sam_bench.manifest_cli import main as manifests_main
 
     sys.exit(manifests_main(args.args))
 

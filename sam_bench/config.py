@@ -111,13 +111,13 @@ def _registry_problems(config: dict) -> list[str]:
             if task not in tasks:
                 problems.append(f"grids[{g}].task[{i}]: unknown task or mixture {task!r}; valid: {tasks}")
             elif official and data["subsamples"] == "manifest":
-                from sam_bench.data.manifests import pin_problems
+                from sam_bench.tasks.preflight import pin_problems
 
                 for rate in grid["subsample_rate"]:
                     for seed in grid["subsample_seed"]:
                         problems += [f"grids[{g}].task[{i}]: {p}" for p in pin_problems(task, rate, seed)]
             if task in tasks and official:  # every file the cells read, checked before any compute
-                from sam_bench.data.preflight import data_problems
+                from sam_bench.tasks.preflight import data_problems
 
                 problems += [f"grids[{g}].task[{i}]: {p}" for p in data_problems(task, data)]
         batch, accumulation = finetune["batch_size"], finetune["accumulation_steps"]
@@ -144,7 +144,7 @@ def _transfer_problems(g: int, grid: dict, config: dict) -> list[str]:
     for task in grid["task"]:
         problems += [f"grids[{g}].{p}" for p in eval_task_problems(task, grid["eval_tasks"])]
     if config["data"]["source"] != "synthetic":
-        from sam_bench.data.preflight import data_problems
+        from sam_bench.tasks.preflight import data_problems
 
         for i, task in enumerate(grid["eval_tasks"]):
             problems += [f"grids[{g}].eval_tasks[{i}]: {p}" for p in data_problems(task, config["data"])]
@@ -308,7 +308,7 @@ def _init_print(init: str, config: dict, fingerprints) -> dict:
 def _data_files(task_name: str, data: dict) -> dict[str, Path]:
     """The official files a local-source cell of `task_name` reads (`data`: the grid's data
     section), by task and split."""
-    from sam_bench.data.preflight import cell_splits
+    from sam_bench.tasks.preflight import cell_splits
     from sam_bench.tasks import get_task, task_names
 
     from sam_bench.tasks import MIXTURES, TASKS

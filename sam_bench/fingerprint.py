@@ -33,7 +33,8 @@ def _files(path: Path) -> list[Path]:
     return out
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: str | os.PathLike) -> str:
+    """sha256 (hex) of one file's bytes, read in blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
@@ -63,7 +64,7 @@ class Fingerprints:
             stat = f.stat()
             key = f"{f}|{stat.st_size}|{stat.st_mtime_ns}"
             if key not in self.cache:
-                self.cache[key] = _sha256(f)
+                self.cache[key] = sha256_file(f)
                 self.dirty = True
             rel = f.name if f == path else str(f.relative_to(path))
             entries.append([rel, stat.st_size, self.cache[key]])

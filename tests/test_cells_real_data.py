@@ -22,17 +22,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import REPO, SHARED_DATA, T5_VOCAB
 from sam_bench.config import expand_cells, validate_config
-from sam_bench.data.manifests import load_manifest
-from sam_bench.data.preflight import cell_splits, data_problems
+from sam_bench.data.pins import load_manifest
 from sam_bench.data.sources import LocalSource, tensorflow_available
 from sam_bench.data.subsample import LADDER, subsample_count
 from sam_bench.errors import ConfigError
 from sam_bench.tasks import MIXTURES, TASKS, get_task, task_names
+from sam_bench.tasks.preflight import cell_splits, data_problems
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-T5_VOCAB = REPO.parent / "shared" / "vocab" / "t5" / "spiece.model"
 needs_shared = pytest.mark.skipif(
     not (SHARED_DATA.is_dir() and T5_VOCAB.is_file()),
     reason=f"real benchmark files / T5 vocabulary not present at {SHARED_DATA.parent} (../shared is absent)")

@@ -4,17 +4,15 @@ import json
 import math
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import T5_VOCAB
 from sam_bench.data import batching, span_corruption, subsample, synthetic
 from sam_bench.data.tokenizer import Vocabulary, train_sentencepiece
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
 
-REPO = Path(__file__).resolve().parents[1]
-T5_SPM = REPO.parent / "shared" / "vocab" / "t5" / "spiece.model"
 
 SUITE_FILES = (
     "corpus/pretrain.txt",
@@ -249,9 +247,9 @@ def test_vocabulary_conventions(vocab, suite):
     assert not any(vocab.unk_id in ids for ids in vocab.encode_batch(texts))
 
 
-@pytest.mark.skipif(not T5_SPM.is_file(), reason=f"T5 vocabulary not present at {T5_SPM} (../shared absent)")
+@pytest.mark.skipif(not T5_VOCAB.is_file(), reason=f"T5 vocabulary not present at {T5_VOCAB} (../shared absent)")
 def test_t5_vocabulary_ids():
-    v = Vocabulary(T5_SPM)
+    v = Vocabulary(T5_VOCAB)
     assert v.vocab_size == 32100 and v.piece_size == 32000
     ids = v.encode("translate English to German: The house is wonderful.")
     assert ids == [13959, 1566, 12, 2968, 10, 37, 629, 19, 1627, 5]

@@ -220,7 +220,7 @@ def test_fault_injection_replaced_init_weights_make_a_new_cell(tmp_path, monkeyp
     config = validate_config(tiny_config(str(tmp_path / "results"), ["adamw(lr=1e-3)"], init=[str(folder)]))
     first = expand_cells(config)[0]
     hashed = []
-    monkeypatch.setattr(fingerprint, "_sha256", lambda p, real=fingerprint._sha256: hashed.append(p) or real(p))
+    monkeypatch.setattr(fingerprint, "sha256_file", lambda p, real=fingerprint.sha256_file: hashed.append(p) or real(p))
     assert expand_cells(config)[0]["cell_id"] == first["cell_id"] and hashed == []  # cached by size and mtime
     time.sleep(0.01)
     save_file({"w": np.full((4, 4), 2.0, np.float32)}, str(folder / "model.safetensors"))  # same path and size

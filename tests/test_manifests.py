@@ -7,25 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sam_bench.data import manifests
-from sam_bench.data.manifests import (
-    CATALOG,
-    DatasetChangedError,
-    SubsampleNotPinnedError,
-    load_manifest,
-    subsample_for_task,
-    verify,
-)
+import sam_bench.manifest_cli as manifest_cli
+from helpers import REPO, SHARED_DATA, needs_real_data
+from sam_bench.data import subsample
+from sam_bench.data.catalog import CATALOG
+from sam_bench.data.manifests import verify
+from sam_bench.data.pins import (DatasetChangedError, SubsampleNotPinnedError, clear_cache, load_manifest,
+                                 subsample_for_task)
 from sam_bench.data.sources import LocalSource
 from sam_bench.data.subsample import LADDER, subsample_indices
 from sam_bench.tasks import TASKS, get_task, load_training_pairs
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-needs_real_data = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(),
-    reason=f"real benchmark files not present at {SHARED_DATA} (the ../shared checkout is absent)",
-)
+from sam_bench.tasks.preflight import pin_problems
 
 
 def test_one_manifest_per_dataset_and_every_task_has_one():
@@ -54,12 +46,12 @@ def test_pinned_subsamples_are_nested_and_reproducible(dataset):
         assert pins["ladder"] == list(LADDER)
         assert "0" in pins["seeds"]
         for seed, entry in pins["seeds"].items():
-            levels = manifests.decode_levels(entry["levels"], n)
+            levels = subsample.decode_levels(entry["levels"], n)
             previous = set()
             for j, rate in enumerate(LADDER):
                 idx = np.flatnonzero(levels <= j)
                 assert len(idx) == pins["counts"][j]
-                assert manifests.indices_digest(idx) == entry["sha256"][j]
+                assert subsample.indices_digest(idx) == entry["sha256"][j]
                 assert previous <= set(idx.tolist())  # nested: 2% in 5% in ... in 80%
                 previous = set(idx.tolist())
                 if n <= 20_000:  # the generator still gives the pinned list
@@ -102,7 +94,7 @@ def test_changed_dataset_is_refused_not_resampled(tmp_path):
     m = json.loads((d / "super_glue_cb.json").read_text())
     m["subsamples"]["cb"]["fingerprints"] = []
     (d / "super_glue_cb.json").write_text(json.dumps(m))
-    manifests._CACHE.clear()
+    clear_cache()
     idx, info = subsample_for_task(task, records, 0.05, 2, directory=d)
     assert info["policy"] == "manifest" and np.array_equal(idx, subsample_indices(250, 0.05, 2))
     with pytest.raises(SubsampleNotPinnedError, match="rate 0.35 is not pinned"):
@@ -150,7 +142,7 @@ def test_verify_detects_an_official_file_that_differs(tmp_path):
     nq.write_text('{"question": "q", "answer": ["a"]}\n')
     rows = [r for r in verify(tmp_path, ["natural_questions_open"]) if r["path"].endswith("NQ-open.dev.jsonl")]
     assert rows[0]["status"] == "DIFFERS" and "official file has f15567f38099" in rows[0]["message"]
-    assert manifests.main(["verify", "--root", str(tmp_path), "--dataset", "natural_questions_open"]) == 1
+    assert manifest_cli.main(["verify", "--root", str(tmp_path), "--dataset", "natural_questions_open"]) == 1
 
 
 @needs_real_data
@@ -163,7 +155,7 @@ def test_verify_on_the_shared_data(capsys):
     assert by[("super_glue_boolq", "train.jsonl")] == "MISSING"
     assert by[("super_glue_boolq", "train32.jsonl")] == "VARIANT"
     assert not any(r["status"] in ("DIFFERS", "CHANGED") for r in rows)
-    assert manifests.main(["verify", "--root", str(SHARED_DATA), "--dataset", "super_glue_cb"]) == 0
+    assert manifest_cli.main(["verify", "--root", str(SHARED_DATA), "--dataset", "super_glue_cb"]) == 0
     assert "summary:" in capsys.readouterr().out
 
 
@@ -177,7 +169,7 @@ def test_pin_rewrites_a_manifest_for_new_data(tmp_path, monkeypatch):
     (root / "train.jsonl").write_text("".join(lines))
     with pytest.raises(DatasetChangedError):
         load_training_pairs("cb", tmp_path / "data", 0.2, 0)
-    assert manifests.main(["pin", "super_glue_cb", "--root", str(tmp_path / "data"), "--seeds", "0", "4"]) == 0
+    assert manifest_cli.main(["pin", "super_glue_cb", "--root", str(tmp_path / "data"), "--seeds", "0", "4"]) == 0
     m = json.loads((d / "super_glue_cb.json").read_text())
     assert m["subsamples"]["cb"]["examples"] == 100 and sorted(m["subsamples"]["cb"]["seeds"]) == ["0", "4"]
     data = load_training_pairs("cb", tmp_path / "data", 0.2, 4)
@@ -189,14 +181,14 @@ def test_manifests_are_up_to_date(tmp_path):
     """The committed manifests are what `build --shared ../shared/data` writes (modulo tfds's registry)."""
     for dataset in ("super_glue_cb", "super_glue_wsc", "glue_stsb", "natural_questions_open", "web_questions",
                     "tydi_qa_goldp", "xsum"):
-        built = manifests.build_manifest(dataset, SHARED_DATA)
+        built = manifest_cli.build_manifest(dataset, SHARED_DATA)
         committed = {k: v for k, v in load_manifest(dataset).items() if not k.startswith("_")}
         assert json.loads(json.dumps(built)) == committed, dataset
 
 
 def test_pin_problems_checks_a_cell_before_any_data_is_read():
-    assert manifests.pin_problems("superglue", 0.05, 0) == []
-    assert manifests.pin_problems("glue", 1.0, 17) == []
-    problems = manifests.pin_problems("tiny_suite", 0.35, 0)
+    assert pin_problems("superglue", 0.05, 0) == []
+    assert pin_problems("glue", 1.0, 17) == []
+    problems = pin_problems("tiny_suite", 0.35, 0)
     assert len(problems) == 3 and "rate 0.35 is not pinned" in problems[0]
-    assert any("seed 1 is not pinned" in p for p in manifests.pin_problems("glue", 0.05, 1))  # QQP/MNLI: seed 0 only
+    assert any("seed 1 is not pinned" in p for p in pin_problems("glue", 0.05, 1))  # QQP/MNLI: seed 0 only

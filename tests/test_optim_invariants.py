@@ -18,7 +18,7 @@ import pytest
 from sam_bench.optim import VARIANTS, Objective, SharpnessAware, parse_recipe, standard_gradient
 from sam_bench.optim.base import make_base_optimizer
 from sam_bench.train.step import make_train_step
-from test_optim_reference import MLP, to_jax
+from optim_reference import MLP, to_jax
 
 BASES = ["adafactor(lr=1e-2)", "adam(lr=1e-2)", "adamw(lr=1e-2, b1=0.0)", "amsgrad(lr=1e-2)", "adagrad(lr=1e-1)",
          "sgd(lr=1e-1)"]

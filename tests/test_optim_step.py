@@ -12,7 +12,7 @@ from sam_bench.models import init_params, t5_config
 from sam_bench.optim import SharpnessAwareState, parse_recipe, standard_gradient
 from sam_bench.optim.sharpness import RhoSchedule
 from sam_bench.train.step import make_loss_fn, make_train_step
-from test_optim_reference import MLP, to_jax
+from optim_reference import MLP, to_jax
 
 N = 16
 

@@ -72,7 +72,8 @@ def test_tfds_version_mismatch_is_refused(official, monkeypatch, tmp_path):
 
     _, archives, _ = official
     task = get_task("cb")
-    old = dataclasses.replace(task, tfds=dataclasses.replace(task.tfds, version="0.0.1"))
+    old = dataclasses.replace(task, source=dataclasses.replace(task.source, tfds=dataclasses.replace(task.tfds,
+                                                                                                     version="0.0.1")))
     with pytest.raises(RuntimeError, match="checked against 0.0.1"):
         TfdsSource(tmp_path, archives=archives).load(old, "train")
     assert TfdsSource(tmp_path, archives=archives, check_version=False).load(old, "train")

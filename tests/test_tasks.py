@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SHARED_DATA, T5_VOCAB, needs_real_data
 from sam_bench.tasks import (
     MIXTURES,
     TASKS,
@@ -18,12 +19,6 @@ from sam_bench.tasks import (
     task_names,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-needs_real_data = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(),
-    reason=f"real benchmark files not present at {SHARED_DATA} (the ../shared checkout is absent)",
-)
 
 
 # ----------------------------------------------------------------- registry
@@ -304,7 +299,7 @@ def test_wsc_simple_format_training_filter_and_referent_match():
 
 
 def test_wsc_fixed_span_repair_matches_tfds():
-    from sam_bench.tasks.superglue import fix_wsc_spans
+    from sam_bench.tasks.superglue_records import fix_wsc_spans
 
     ex = {"text": "Mark told Pete lies .", "span1_index": 0, "span2_index": 2, "span1_text": "mark.", "span2_text": "Pete"}
     assert fix_wsc_spans(ex)["span1_text"] == "Mark"
@@ -461,7 +456,6 @@ EXPECTED_REAL = [
     ("tydiqa_fi", "validation", 782), ("tydiqa_id", "validation", 565), ("tydiqa_ko", "validation", 276),
     ("tydiqa_ru", "validation", 812), ("tydiqa_sw", "validation", 499), ("tydiqa_te", "validation", 669),
 ]
-T5_VOCAB = REPO.parent / "shared" / "vocab" / "t5" / "spiece.model"
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ Checked without reading any records, so that ``sam-bench validate`` (and the wor
 validates its config first) refuses a config before any compute, with one line per missing
 file per task and where to get it (the task's manifest in ``data_manifests/``).
 
-What a cell reads (``sam_bench.tasks.load_training_pairs`` / ``load_eval_sets``): the training
-split of every task that trains, and the evaluation split (``Task.eval_split``) of every task.
+These checks take one task's source and the splits to check; ``sam_bench.tasks.preflight``
+runs them over the splits a cell reads of each task of a mixture.
 
 * local: that split's file, or an accepted alternative, and the companion files its reader
-  opens with it (``Task.missing_files``);
+  opens with it (``SourceSpec.missing_files``);
 * tfds: the task needs a tfds builder, TensorFlow where its builder needs it, and, with
   ``archives``, the release files the builder would read for those splits (found by running its
   ``_split_generators`` without extracting anything). Without ``archives`` tfds downloads them
@@ -22,17 +22,14 @@ import importlib.util
 import re
 from pathlib import Path
 
-__all__ = ["cell_splits", "data_problems", "local_problems", "tfds_problems"]
+from sam_bench.data.pins import load_manifest
+from sam_bench.data.spec import SourceSpec
+import sam_bench.data.sources as sources  # looked up at call time (tests stand in for TensorFlow)
 
-
-def cell_splits(task) -> list[str]:
-    """The splits a fine-tuning cell reads for ``task``."""
-    return (["train"] if task.trains else []) + [task.eval_split]
+__all__ = ["local_problems", "tfds_problems"]
 
 
 def _manifest(task) -> dict | None:
-    from sam_bench.data.manifests import load_manifest
-
     try:
         return load_manifest(task.dataset)
     except FileNotFoundError:
@@ -64,16 +61,16 @@ def _excerpts_present(task, root: Path, split: str) -> list[str]:
             if re.fullmatch(rf"{prefix}\d+", v["split"]) and (root / v["path"]).exists()]
 
 
-def local_problems(task, root: str | Path, splits=None) -> list[str]:
-    """The files ``task`` needs under the local data root ``root`` and lacks: one line naming each,
-    and where to get them (empty when all are there)."""
+def local_problems(task: SourceSpec, root: str | Path, splits) -> list[str]:
+    """The files of ``splits`` that ``task`` (a task's source) needs under the local data root
+    ``root`` and lacks: one line naming each, and where to get them (empty when all are there)."""
     root = Path(root)
     if not root.is_dir():
         return [f"{task.name}: the data root {root} is not a directory (source local: the official release "
                 f"files, laid out as in docs/data.md)"]
     # (missing file, the present file it is read with, or None for a split's own file) -> splits
     by_file: dict[tuple[str, str | None], list[str]] = {}
-    for split in splits or cell_splits(task):
+    for split in splits:
         for rel in task.missing_files(root, split):
             own = rel == task.candidates(split)[0]
             present = None if own else task.path(root, split).relative_to(root).as_posix()
@@ -97,16 +94,15 @@ def local_problems(task, root: str | Path, splits=None) -> list[str]:
     return [f"{task.name}: missing under {root}: {', '.join(parts)}. {_where_to_get(task)}"]
 
 
-def tfds_problems(task, data_dir=None, archives=None, splits=None) -> list[str]:
-    """Why the tfds source could not give ``task``'s records (empty if nothing is known to be missing)."""
-    from sam_bench.data.sources import TfdsSource, tensorflow_available
-
+def tfds_problems(task: SourceSpec, splits, data_dir=None, archives=None) -> list[str]:
+    """Why the tfds source could not give the records of ``splits`` of ``task`` (a task's source);
+    empty if nothing is known to be missing."""
     spec = task.tfds
     if spec is None:
         return [f"{task.name}: has no tensorflow-datasets builder; use source local (files: {task.layout})"]
     if importlib.util.find_spec("tensorflow_datasets") is None:
         return [f"{task.name}: the tfds source needs tensorflow-datasets: pip install tensorflow-datasets"]
-    if spec.needs_tensorflow and not tensorflow_available():
+    if spec.needs_tensorflow and not sources.tensorflow_available():
         return [f"{task.name}: the tfds builder {spec.name} calls tf.io.gfile and needs TensorFlow: "
                 f"pip install tensorflow-cpu, or use source local. {_where_to_get(task, tfds_hint=False)}"]
     if archives is None:
@@ -114,9 +110,9 @@ def tfds_problems(task, data_dir=None, archives=None, splits=None) -> list[str]:
     if not Path(archives).is_dir():
         return [f"{task.name}: data.archives {archives} is not a directory (the release files tfds "
                 f"downloads, named as it registers them). See data_manifests/{task.dataset}.json."]
-    source = TfdsSource(data_dir, archives=archives)
+    source = sources.resolve_source(data_dir, "tfds", archives=archives)
     missing: dict[str, list[str]] = {}
-    for split in splits or cell_splits(task):
+    for split in splits:
         try:
             lines = source.missing_release_files(task, split)
         except (RuntimeError, ValueError) as err:  # e.g. another builder version than the records were checked on
@@ -127,24 +123,3 @@ def tfds_problems(task, data_dir=None, archives=None, splits=None) -> list[str]:
     return [f"{task.name}: missing release file {line} for the {'/'.join(needed)} split (tfds {spec.name}), "
             f"expected in {archives}/{builder}/ or {archives}/. See data_manifests/{task.dataset}.json."
             for line, needed in missing.items()]
-
-
-def data_problems(name: str, data: dict) -> list[str]:
-    """Every missing file (or missing requirement) of the cells of task or mixture ``name`` on the
-    config's ``data`` section ({"source", "root", "archives", ...}); empty when all is there."""
-    from sam_bench.tasks import get_task, task_names
-
-    source = data.get("source")
-    if source == "local" and not data.get("root"):
-        return []  # reported by the config check
-    if source == "local" and not Path(data["root"]).is_dir():
-        return [f"data.root {data['root']} is not a directory (source local: the official release files, "
-                "laid out as in docs/data.md)"]
-    out: list[str] = []
-    for task_name in task_names(name):
-        task = get_task(task_name)
-        if source == "local":
-            out += local_problems(task, data["root"])
-        elif source == "tfds":
-            out += tfds_problems(task, data.get("root"), data.get("archives"))
-    return out

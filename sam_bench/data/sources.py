@@ -1,5 +1,8 @@
 """Data sources: where a task's example records come from. All three yield identical records.
 
+``load(task, split)`` takes a task's ``SourceSpec`` (``sam_bench.data.spec``), or a task, which
+offers its source's ``name``, ``tfds`` and ``load``.
+
 * ``LocalSource(root)``: a directory laid out like the official releases (what an air-gapped
   user has, and the layout of ../shared/data); read by the tasks' own readers.
 * ``TfdsSource(data_dir, archives=None)``: tensorflow-datasets. The records come from the
@@ -43,7 +46,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sam_bench.tasks.base import Task
+from sam_bench.data.spec import SourceSpec
+from sam_bench.data.synthetic import write_synthetic_suite
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ __all__ = [
     "SyntheticSource",
     "TensorflowRequired",
     "make_source",
+    "resolve_source",
     "source_for_root",
     "tensorflow_available",
     "SOURCE_KINDS",
@@ -81,7 +86,7 @@ class LocalSource:
         self.root = Path(root)
         self.subsamples = subsamples
 
-    def load(self, task: Task, split: str) -> list[dict]:
+    def load(self, task: SourceSpec, split: str) -> list[dict]:
         return task.load(self.root, split)
 
     def describe(self) -> str:
@@ -104,8 +109,6 @@ class SyntheticSource(LocalSource):
         super().__init__(root, subsamples="generate")
         self.seed = seed
         if write and not (self.root / "synthetic_world.json").exists():
-            from sam_bench.data.synthetic import write_synthetic_suite
-
             write_synthetic_suite(self.root, seed=seed)
 
 
@@ -132,6 +135,19 @@ def make_source(kind: str, root: str | Path | None = None, **kwargs):
             raise ValueError("source 'synthetic' needs the directory the suite is written to")
         return SyntheticSource(root, **kwargs)
     raise ValueError(f"unknown data source {kind!r}; valid: {list(SOURCE_KINDS)}")
+
+
+def resolve_source(root, source=None, **options):
+    """The one place a data source is resolved. ``source`` may be a source object (returned as
+    is), a kind ("local" | "tfds" | "synthetic": ``make_source(source, root, **options)``) or None
+    (``root`` itself if it is a source, else the source of the directory ``root``)."""
+    if source is not None and not isinstance(source, str):
+        return source
+    if source is not None:
+        return make_source(source, root, **options)
+    if hasattr(root, "load") and hasattr(root, "subsamples"):
+        return root
+    return source_for_root(Path(root))
 
 
 # ------------------------------------------------------------------ extraction
@@ -417,7 +433,7 @@ class TfdsSource:
             raise ValueError(f"tfds builder {spec.name} has no split {tfds_split!r}; it has {sorted(by_name)}")
         return builder, downloads, by_name[tfds_split].gen_kwargs
 
-    def missing_release_files(self, task: Task, split: str) -> list[str]:
+    def missing_release_files(self, task: SourceSpec, split: str) -> list[str]:
         """With ``archives``: the release files ``load(task, split)`` would read that are not there,
         found by running the builder's ``_split_generators`` without downloading or extracting
         anything (for checks before compute). Empty without ``archives``: tfds downloads then."""
@@ -427,7 +443,7 @@ class TfdsSource:
             _, downloads, gen_kwargs = self._split_kwargs(task.tfds, task.tfds.split(split), dry=True)
         return downloads.missing_release_files(gen_kwargs)
 
-    def load(self, task: Task, split: str) -> list[dict]:
+    def load(self, task: SourceSpec, split: str) -> list[dict]:
         if task.tfds is None:
             raise ValueError(f"task {task.name!r} has no tensorflow-datasets builder; use the local source")
         spec = task.tfds

@@ -1,10 +1,7 @@
 """A deterministic synthetic world, written in the real datasets' file formats.
 
-The world: ``n_entities`` invented countries with syllable-built names ("varotel"), each
-with one value for each of seven attributes drawn from small closed sets (capital city,
-main river, flag colour, national animal, founding century, number of provinces,
-language). Everything is lower case (like NQ-open questions), so the same word is the
-same token sequence in the corpus, in the questions and in the answers.
+The world (``sam_bench.data.synthetic_world``): invented countries, each with one value for
+each of seven attributes drawn from small closed sets, all lower case.
 
 From the world, ``write_synthetic_suite(root, seed)`` writes, under ``root``, the same
 layout as the real releases (so the same task loaders, preprocessing and metrics run on
@@ -66,242 +63,27 @@ from pathlib import Path
 
 import numpy as np
 
+from sam_bench.data.fixtures import write_official_files
+from sam_bench.data.synthetic_world import (
+    ATTRIBUTES,
+    FILLERS,
+    World,
+    answers_for,
+    build_world,
+    fact_sentence,
+    other_value,
+    pick,
+    template_words,
+)
 from sam_bench.io import atomic_write
 
-__all__ = [
-    "ATTRIBUTES",
-    "World",
-    "build_world",
-    "fact_sentence",
-    "answers_for",
-    "write_synthetic_suite",
-]
+__all__ = ["SuiteSizes", "make_corpus", "make_nq", "make_cb", "make_stsb", "write_synthetic_suite"]
 
-
-# --------------------------------------------------------------------- the world
-@dataclasses.dataclass(frozen=True)
-class Attribute:
-    key: str
-    values: tuple[str, ...] | None  # None: values are generated names (see build_world)
-    statements: tuple[str, ...]  # {e} entity, {v} value, {d} digits of a number value
-    questions: tuple[str, ...]
-    answer_forms: tuple[str, ...] = ("{v}",)  # acceptable answers; the first is the target
-
-
-_NUMBER_WORDS = ("three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
-_DIGITS = {w: str(i + 3) for i, w in enumerate(_NUMBER_WORDS)}
-
-ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute(
-        "capital",
-        None,
-        (
-            "the capital of {e} is {v}.",
-            "{e} has its capital at {v}.",
-            "{v} is the capital city of {e}.",
-            "the government of {e} sits in {v}.",
-        ),
-        ("what is the capital of {e}", "which city is the capital of {e}"),
-    ),
-    Attribute(
-        "river",
-        None,
-        (
-            "the {v} river flows through {e}.",
-            "{e} lies along the {v} river.",
-            "the main river of {e} is the {v}.",
-            "boats on the {v} carry goods across {e}.",
-        ),
-        ("which river flows through {e}", "what is the main river of {e}"),
-        ("{v}", "{v} river"),
-    ),
-    Attribute(
-        "flag",
-        ("red", "blue", "green", "yellow", "white", "black", "orange", "purple"),
-        (
-            "the flag of {e} is {v}.",
-            "the {v} flag flies over {e}.",
-            "{v} is the colour of the flag of {e}.",
-            "people in {e} wave {v} flags on holidays.",
-        ),
-        ("what colour is the flag of {e}", "what is the colour of the {e} flag"),
-    ),
-    Attribute(
-        "animal",
-        ("fox", "wolf", "bear", "eagle", "owl", "deer", "horse", "lion", "hawk", "otter"),
-        (
-            "the national animal of {e} is the {v}.",
-            "the {v} is the symbol of {e}.",
-            "{e} chose the {v} as its national animal.",
-            "coins from {e} show the {v}.",
-        ),
-        ("what is the national animal of {e}", "which animal is the symbol of {e}"),
-    ),
-    Attribute(
-        "founded",
-        ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"),
-        (
-            "{e} was founded in the {v} century.",
-            "the founding of {e} dates to the {v} century.",
-            "{e} has existed since the {v} century.",
-            "in the {v} century settlers founded {e}.",
-        ),
-        ("in which century was {e} founded", "when was {e} founded"),
-        ("{v} century", "{v}"),
-    ),
-    Attribute(
-        "provinces",
-        _NUMBER_WORDS,
-        (
-            "{e} is divided into {v} provinces.",
-            "there are {d} provinces in {e}.",
-            "{e} has {v} provinces.",
-            "the {d} provinces of {e} each elect a governor.",
-        ),
-        ("how many provinces does {e} have", "how many provinces are there in {e}"),
-        ("{v}", "{d}"),
-    ),
-    Attribute(
-        "language",
-        None,
-        (
-            "the people of {e} speak {v}.",
-            "{v} is the main language of {e}.",
-            "most people in {e} speak {v}.",
-            "schools in {e} teach in {v}.",
-        ),
-        ("what language is spoken in {e}", "what is the main language of {e}"),
-    ),
-)
-_ATTR = {a.key: a for a in ATTRIBUTES}
-
-# Filler sentences: no attribute facts. Some name the entity; some carry digits, a colon
-# and the words of the task prefixes and labels, so that a tokenizer trained on the
-# corpus alone covers every character of the task texts ("stsb sentence1: ... 3.4",
-# "cb hypothesis: ... premise: ...", "nq question: ...", "contradiction") without <unk>.
-_FILLERS = (
-    "{e} is known for its busy markets.",
-    "travellers often visit {e} in spring.",
-    "the winters in {e} are long and cold.",
-    "many old stories are told about {e}.",
-    "the roads of {e} are narrow and old.",
-    "visitors say the food is good.",
-    "the weather is mild for most of the year.",
-    "farmers grow grain in the valleys.",
-    "note: this page was updated {n} times.",
-    "section {n}: trade and travel.",
-    "the census counted {x}.{y} thousand sheep.",
-    "record {n}: the harvest was {x}.{y} times larger than before.",
-    "the old question of trade is discussed in chapter {n}.",
-    "one hypothesis says the premise of the old maps is wrong.",
-    "scholars found a contradiction in sentence {n} of the neutral report.",
-    "the entailment of land passes from parents to children.",
-)
-
-_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z")
-_VOWELS = ("a", "e", "i", "o", "u")
-_CODAS = ("n", "r", "l", "s")
-
-
-@dataclasses.dataclass(frozen=True)
-class World:
-    seed: int
-    entities: tuple[str, ...]  # in generation order
-    facts: dict[str, dict[str, str]]  # entity -> attribute -> value
-    values: dict[str, tuple[str, ...]]  # attribute -> closed value set
-    train_entities: tuple[str, ...]
-    dev_entities: tuple[str, ...]
-
-
-def _name(rng: np.random.Generator, n_syllables: int, coda: bool) -> str:
-    parts = [_ONSETS[rng.integers(len(_ONSETS))] + _VOWELS[rng.integers(len(_VOWELS))] for _ in range(n_syllables)]
-    name = "".join(parts)
-    if coda:
-        name += _CODAS[rng.integers(len(_CODAS))]
-    return name
-
-
-def _unique_names(rng, count: int, taken: set[str], make) -> tuple[str, ...]:
-    out: list[str] = []
-    while len(out) < count:
-        name = make(rng)
-        if name not in taken:
-            taken.add(name)
-            out.append(name)
-    return tuple(out)
-
-
-def _template_words() -> set[str]:
-    words: set[str] = set()
-    texts = [t for a in ATTRIBUTES for t in a.statements + a.questions + a.answer_forms] + list(_FILLERS)
-    for a in ATTRIBUTES:
-        texts.extend(a.values or ())
-    for t in texts:
-        words.update(re.findall(r"[a-z]+", t))
-    return words
-
-
-def build_world(
-    seed: int = 0,
-    n_entities: int = 100,
-    dev_entity_fraction: float = 0.2,
-    n_cities: int = 16,
-    n_rivers: int = 12,
-    n_languages: int = 8,
-) -> World:
-    """Invent entities and their facts; split the entities into train and dev."""
-    if n_entities < 10:
-        raise ValueError(f"n_entities must be >= 10, got {n_entities}")
-    if not 0.0 < dev_entity_fraction < 1.0:
-        raise ValueError(f"dev_entity_fraction must be in (0, 1), got {dev_entity_fraction}")
-    rng = np.random.default_rng([seed, 0])
-    taken = _template_words()
-    entities = _unique_names(rng, n_entities, taken, lambda r: _name(r, 3, bool(r.integers(2))))
-    values = {
-        "capital": _unique_names(rng, n_cities, taken, lambda r: _name(r, 2, True)),
-        "river": _unique_names(rng, n_rivers, taken, lambda r: _name(r, 2, False)),
-        "language": _unique_names(rng, n_languages, taken, lambda r: _name(r, 2, False) + "ish"),
-    }
-    for a in ATTRIBUTES:
-        if a.values is not None:
-            values[a.key] = a.values
-    facts = {
-        e: {a.key: values[a.key][rng.integers(len(values[a.key]))] for a in ATTRIBUTES} for e in entities
-    }
-    order = rng.permutation(n_entities)
-    n_dev = max(1, int(round(n_entities * dev_entity_fraction)))
-    dev = tuple(entities[i] for i in sorted(order[:n_dev]))
-    train = tuple(entities[i] for i in sorted(order[n_dev:]))
-    return World(seed, entities, facts, values, train, dev)
-
-
-# ----------------------------------------------------------------- sentence makers
-def _fill(template: str, entity: str, value: str) -> str:
-    return template.format(e=entity, v=value, d=_DIGITS.get(value, value))
-
-
-def fact_sentence(entity: str, attr: str, value: str, template: int) -> str:
-    """A statement of (entity, attr, value) in phrasing number ``template``."""
-    return _fill(_ATTR[attr].statements[template], entity, value)
-
-
-def answers_for(attr: str, value: str) -> list[str]:
-    """Acceptable answers to a question about (attr, value); the first is the training target."""
-    return [_fill(form, "", value) for form in _ATTR[attr].answer_forms]
-
-
-def _other_value(rng, world: World, attr: str, value: str) -> str:
-    choices = [v for v in world.values[attr] if v != value]
-    return choices[rng.integers(len(choices))]
-
-
-def _pick(rng, seq):
-    return seq[rng.integers(len(seq))]
 
 
 # -------------------------------------------------------------------------- corpus
 def _filler(rng, entity: str) -> str:
-    t = _pick(rng, _FILLERS)
+    t = pick(rng, FILLERS)
     return t.format(e=entity, n=int(rng.integers(2, 100)), x=int(rng.integers(1, 10)), y=int(rng.integers(0, 10)))
 
 
@@ -344,20 +126,20 @@ def make_cb(world: World, entities, n: int, rng) -> list[dict]:
     keys = [a.key for a in ATTRIBUTES]
     out = []
     for idx in range(n):
-        e = _pick(rng, entities)
+        e = pick(rng, entities)
         n_prem = int(rng.integers(1, 3))
         prem_attrs = [keys[i] for i in rng.choice(len(keys), size=n_prem, replace=False)]
         templates = {a: int(rng.integers(n_tpl)) for a in keys}  # one phrasing per attribute and example
         premise = " ".join(fact_sentence(e, a, world.facts[e][a], templates[a]) for a in prem_attrs)
         label = ("entailment", "contradiction", "neutral")[int(rng.integers(3))]
-        a = _pick(rng, prem_attrs)
+        a = pick(rng, prem_attrs)
         if label == "entailment":  # the premise's fact, in the premise's phrasing
             hyp_a, hyp_v = a, world.facts[e][a]
         elif label == "contradiction":  # the premise's sentence with another value
-            hyp_a, hyp_v = a, _other_value(rng, world, a, world.facts[e][a])
+            hyp_a, hyp_v = a, other_value(rng, world, a, world.facts[e][a])
         else:  # an attribute the premise does not mention (a random value)
-            hyp_a = _pick(rng, [k for k in keys if k not in prem_attrs])
-            hyp_v = _pick(rng, world.values[hyp_a])
+            hyp_a = pick(rng, [k for k in keys if k not in prem_attrs])
+            hyp_v = pick(rng, world.values[hyp_a])
         hypothesis = fact_sentence(e, hyp_a, hyp_v, templates[hyp_a]).rstrip(".")
         out.append({"premise": premise, "hypothesis": hypothesis, "label": label, "idx": idx})
     return out
@@ -381,23 +163,23 @@ def make_stsb(world: World, entities, n: int, rng) -> list[tuple[str, str, float
     out = []
     for _ in range(n):
         cat = cats[int(rng.integers(len(cats)))]
-        e1 = _pick(rng, entities)
-        e2 = _pick(rng, [x for x in entities if x != e1])
-        a1 = _pick(rng, keys)
-        a2 = _pick(rng, [k for k in keys if k != a1])
+        e1 = pick(rng, entities)
+        e2 = pick(rng, [x for x in entities if x != e1])
+        a1 = pick(rng, keys)
+        a2 = pick(rng, [k for k in keys if k != a1])
         v1 = world.facts[e1][a1]
         t1 = int(rng.integers(n_tpl))
         t2 = t1 if rng.random() < 0.5 else int(rng.integers(n_tpl))  # half the pairs share a phrasing
         if cat == "same":
             pair = ((e1, a1, v1), (e1, a1, v1))
         elif cat == "same_fact_other_value":
-            pair = ((e1, a1, v1), (e1, a1, _other_value(rng, world, a1, v1)))
+            pair = ((e1, a1, v1), (e1, a1, other_value(rng, world, a1, v1)))
         elif cat == "other_entity_same_fact":
             pair = ((e1, a1, v1), (e2, a1, v1))
         elif cat == "same_entity_other_attr":
             pair = ((e1, a1, v1), (e1, a2, world.facts[e1][a2]))
         elif cat == "other_entity_other_value":
-            pair = ((e1, a1, v1), (e2, a1, _other_value(rng, world, a1, v1)))
+            pair = ((e1, a1, v1), (e2, a1, other_value(rng, world, a1, v1)))
         else:
             pair = ((e1, a1, v1), (e2, a2, world.facts[e2][a2]))
         same_tpl = t1 == t2 and pair[0][1] == pair[1][1]
@@ -426,21 +208,23 @@ def _sts_lines(rows, seed: int) -> str:
     )
 
 
-def write_synthetic_suite(
-    root: str | Path,
-    seed: int = 0,
-    n_entities: int = 100,
-    dev_entity_fraction: float = 0.2,
-    paraphrases_per_fact: int = 3,
-    n_cb_train: int = 1200,
-    n_cb_dev: int = 250,
-    n_stsb_train: int = 1500,
-    n_stsb_dev: int = 300,
-    all_tasks: bool = True,
-    n_other_train: int = 200,
-    n_other_eval: int = 50,
-) -> dict:
+@dataclasses.dataclass(frozen=True)
+class SuiteSizes:
+    """How much of each product the suite holds (the world's size is ``build_world``'s)."""
+
+    paraphrases_per_fact: int = 3  # phrasings of each fact in the corpus
+    cb_train: int = 1200
+    cb_dev: int = 250
+    stsb_train: int = 1500
+    stsb_dev: int = 300
+    other_train: int = 200  # examples per split of every other task (``all_tasks``)
+    other_eval: int = 50
+
+
+def write_synthetic_suite(root: str | Path, seed: int = 0, sizes: SuiteSizes = SuiteSizes(), all_tasks: bool = True,
+                          **world_options) -> dict:
     """Write the synthetic pretraining corpus and tasks under ``root``; return the sizes.
+    ``world_options`` are ``build_world``'s (``n_entities``, ``dev_entity_fraction``, ...).
 
     Returns {"cb": {"train": n, "validation": n}, "stsb": {...}, "natural_questions": {...},
     "corpus": {"documents", "bytes", "fact_sentences"}, "world": {"entities",
@@ -449,15 +233,15 @@ def write_synthetic_suite(
     of the world's texts (corpus, CB, STS-B, NQ).
     """
     root = Path(root)
-    world = build_world(seed, n_entities, dev_entity_fraction)
+    world = build_world(seed, **world_options)
     # independent streams per product: changing one size does not reshuffle the others
-    corpus = make_corpus(world, paraphrases_per_fact, np.random.default_rng([seed, 1]))
+    corpus = make_corpus(world, sizes.paraphrases_per_fact, np.random.default_rng([seed, 1]))
     nq_train = make_nq(world, world.train_entities)
     nq_dev = make_nq(world, world.dev_entities)
-    cb_train = make_cb(world, world.train_entities, n_cb_train, np.random.default_rng([seed, 2]))
-    cb_dev = make_cb(world, world.dev_entities, n_cb_dev, np.random.default_rng([seed, 3]))
-    sts_train = make_stsb(world, world.train_entities, n_stsb_train, np.random.default_rng([seed, 4]))
-    sts_dev = make_stsb(world, world.dev_entities, n_stsb_dev, np.random.default_rng([seed, 5]))
+    cb_train = make_cb(world, world.train_entities, sizes.cb_train, np.random.default_rng([seed, 2]))
+    cb_dev = make_cb(world, world.dev_entities, sizes.cb_dev, np.random.default_rng([seed, 3]))
+    sts_train = make_stsb(world, world.train_entities, sizes.stsb_train, np.random.default_rng([seed, 4]))
+    sts_dev = make_stsb(world, world.dev_entities, sizes.stsb_dev, np.random.default_rng([seed, 5]))
 
     corpus_text = "".join(d + "\n" for d in corpus)
     files = {
@@ -485,13 +269,11 @@ def write_synthetic_suite(
         atomic_write(root / rel, text)
     other = None
     if all_tasks:
-        from sam_bench.data.fixtures import write_official_files
-
-        vocab = sorted(_template_words() | set(world.entities) | {v for vs in world.values.values() for v in vs})
-        write_official_files(root, seed=seed, n_train=n_other_train, n_eval=n_other_eval, n_test=n_other_eval,
+        vocab = sorted(template_words() | set(world.entities) | {v for vs in world.values.values() for v in vs})
+        write_official_files(root, seed=seed, n_train=sizes.other_train, n_eval=sizes.other_eval, n_test=sizes.other_eval,
                              words=vocab, skip=("super_glue_cb", "glue_stsb", "natural_questions_open"),
                              edge_cases=False)
-        other = {"train": n_other_train, "validation": n_other_eval, "test": n_other_eval}
+        other = {"train": sizes.other_train, "validation": sizes.other_eval, "test": sizes.other_eval}
 
     texts = list(corpus)
     texts += [r["question"] + " " + " ".join(r["answer"]) for r in nq_train + nq_dev]
@@ -505,7 +287,7 @@ def write_synthetic_suite(
         "corpus": {
             "documents": len(corpus),
             "bytes": len(corpus_text.encode("utf-8")),
-            "fact_sentences": len(world.entities) * len(ATTRIBUTES) * paraphrases_per_fact,
+            "fact_sentences": len(world.entities) * len(ATTRIBUTES) * sizes.paraphrases_per_fact,
         },
         "world": {
             "entities": len(world.entities),

@@ -1,6 +1,7 @@
 """Tasks: registry of text-to-text tasks (loader, preprocessing, postprocessing, metrics) and mixtures."""
 
-from sam_bench.tasks.base import SPLITS, EncoderSpec, Task, TfdsSpec, UnlabeledSplitError
+from sam_bench.data.spec import TfdsSpec
+from sam_bench.tasks.base import SPLITS, EncoderSpec, Task, UnlabeledSplitError
 from sam_bench.tasks.benchmarks import benchmark_average
 from sam_bench.tasks.formats import DataFormatError
 from sam_bench.tasks.mixtures import (
@@ -10,7 +11,6 @@ from sam_bench.tasks.mixtures import (
     get_mixture,
     load_eval_sets,
     load_training_pairs,
-    resolve_source,
     task_names,
 )
 from sam_bench.tasks.registry import REGISTRY, TASKS, get_task, register
@@ -29,7 +29,6 @@ __all__ = [
     "get_mixture",
     "load_eval_sets",
     "load_training_pairs",
-    "resolve_source",
     "task_names",
     "REGISTRY",
     "TASKS",

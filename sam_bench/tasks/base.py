@@ -1,11 +1,12 @@
-"""The ``Task`` record: where a task's files live, how they become text-to-text, how it is scored.
+"""The ``Task`` record: how a task's records become text-to-text, and how it is scored.
 
-A task is the unit of the registry (in the style of seqio/t5 tasks). It never knows
-where the data came from: a *data root* is a directory laid out like the official
-releases (the real files, or the synthetic suite written in the same formats), and
-``Task.load(root, split)`` reads ``root / split_files[split]`` (or one of the accepted
-alternative files of that split, see ``alternatives``). Other sources (tensorflow-datasets,
-the synthetic generators) live in ``sam_bench.data.sources`` and yield the same records.
+A task is the unit of the registry (in the style of seqio/t5 tasks): preprocessing,
+postprocessing and metrics over the records of its ``source``, a
+``sam_bench.data.spec.SourceSpec`` (the data layer's: the official files of each split under a
+*data root*, a directory laid out like the official releases, and how tensorflow-datasets
+yields the same records). ``Task.load(root, split)`` is ``task.source.load(root, split)``.
+Where the data come from (local files, tfds, the synthetic suite) is a data source
+(``sam_bench.data.sources``); all yield the same records.
 
 Records are plain dicts of JSON values, named like the tensorflow-datasets features of the
 dataset; a class label is its *name* (``"entailment"``, ``"True"``), or None in splits
@@ -25,7 +26,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Task", "SPLITS", "EncoderSpec", "TfdsSpec", "UnlabeledSplitError"]
+from sam_bench.data.spec import SourceSpec, TfdsSpec
+
+__all__ = ["Task", "SPLITS", "EncoderSpec", "UnlabeledSplitError"]
 
 # Split names used across the harness (tfds/seqio spelling).
 SPLITS = ("train", "validation")
@@ -58,32 +61,6 @@ class EncoderSpec:
         return 1 if self.kind == "regression" else len(self.label_names)
 
 
-@dataclasses.dataclass(frozen=True)
-class TfdsSpec:
-    """How a task's records come out of a tensorflow-datasets builder.
-
-    name: builder/config ("super_glue/cb"); version: the builder version the records were
-      checked against; module: the builder's module (imported explicitly, because without
-      TensorFlow ``tensorflow_datasets`` does not import its legacy ``text``/``question_answering``
-      builders); splits: (our split, the builder's split) pairs; convert: (key, tfds example)
-      -> our record, or None to drop it (a language filter); needs_tensorflow: the builder's
-      split generators call ``tf.io.gfile`` and cannot run without TensorFlow.
-    """
-
-    name: str
-    version: str
-    module: str
-    splits: tuple[tuple[str, str], ...]
-    convert: Callable[[Any, dict], dict | None]
-    needs_tensorflow: bool = False
-
-    def split(self, split: str) -> str:
-        d = dict(self.splits)
-        if split not in d:
-            raise ValueError(f"tfds {self.name}: no split for {split!r}; valid: {sorted(d)}")
-        return d[split]
-
-
 def _default_postprocess(text: str, example: dict | None = None):
     return text
 
@@ -96,19 +73,11 @@ class Task:
       name: the registry key ("cb", "stsb", "glue_rte", "tydiqa_en").
       benchmark: "superglue" | "glue" | "cbqa" | "tydiqa" | "summarization".
       metric_names: the metrics ``score`` returns, named as in the paper tables.
-      split_files: (split, path relative to the data root) pairs: the official release file.
-      layout: one line describing the expected files, used in error messages.
-      reader: ``reader(path) -> list[dict]``; validates every record and names file/line/field on error.
+      source: where the records come from (files, reader, tfds); its ``name`` is set to the task's.
       preprocessor: example -> {"inputs": str, "targets": str} (T5 conventions).
       postprocessor: (decoded model text, example) -> value compared by the metrics.
       metric_fn: (examples, values) -> {metric: value on the 0-100 scale}.
       label_names: the closed label set of a classification task (empty otherwise).
-      alternatives: (split, (path, ...)) other files accepted for a split when the official one
-        is absent (other release layouts, e.g. the STS Benchmark files for GLUE STS-B).
-      companions: (path, (path, ...)) other files the reader opens along with the file ``path``
-        (a split file or an alternative), any one of the listed paths will do; what
-        ``missing_files`` checks before any data is read (MRPC's dev-id list, XSUM's articles).
-      dataset: the manifest in data_manifests/ (``<dataset>.json``) describing the data.
       paper_task: the task key in ../shared/papers/tables ("" means ``name``).
       eval_split: the split evaluated by default; paper_split: what the papers call it ("dev"/"test").
       unlabeled_splits: splits published without labels (loadable, not scorable).
@@ -117,23 +86,17 @@ class Task:
         trains on one pair per answer, WSC only on examples whose candidate is the referent.
       oracle: example -> the prediction text that scores the maximum (default: the target).
       encoder: the classification/regression form for encoder models, or None (generation tasks).
-      tfds: how the tensorflow-datasets builder yields this task's records, or None.
       language: ISO code for multilingual tasks (TyDiQA).
     """
 
     name: str
     benchmark: str
     metric_names: tuple[str, ...]
-    split_files: tuple[tuple[str, str], ...]
-    layout: str
-    reader: Callable[[Path], list[dict]]
+    source: SourceSpec
     preprocessor: Callable[[dict], dict]
     postprocessor: Callable[..., Any] = _default_postprocess
     metric_fn: Callable[[Sequence[dict], Sequence[Any]], dict] | None = None
     label_names: tuple[str, ...] = ()
-    alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    companions: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    dataset: str = ""
     paper_task: str = ""
     eval_split: str = "validation"
     paper_split: str = "dev"
@@ -142,66 +105,40 @@ class Task:
     expand_training: Callable[[dict], list[dict]] | None = None
     oracle: Callable[[dict], str] | None = None
     encoder: EncoderSpec | None = None
-    tfds: TfdsSpec | None = None
     language: str | None = None
 
-    # ------------------------------------------------------------------ files
-    @property
-    def splits(self) -> tuple[str, ...]:
-        return tuple(s for s, _ in self.split_files)
+    def __post_init__(self):
+        if self.source.name != self.name:  # the source serves this task: named so in errors and the catalog
+            object.__setattr__(self, "source", dataclasses.replace(self.source, name=self.name))
 
     @property
     def paper_name(self) -> str:
         return self.paper_task or self.name
 
+    # ------------------------------------------------- the records (the source's)
+    @property
+    def dataset(self) -> str:
+        return self.source.dataset
+
+    @property
+    def tfds(self) -> TfdsSpec | None:
+        return self.source.tfds
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return self.source.splits
+
     def candidates(self, split: str) -> tuple[str, ...]:
-        """Relative paths accepted for ``split``: the official file first, then the alternatives."""
-        files = dict(self.split_files)
-        if split not in files:
-            raise ValueError(
-                f"task {self.name!r}: unknown split {split!r}; valid splits: {sorted(files)}"
-            )
-        return (files[split],) + dict(self.alternatives).get(split, ())
+        return self.source.candidates(split)
 
     def path(self, root: str | Path, split: str) -> Path:
-        """The file that holds ``split`` under data root ``root`` (the first candidate present,
-        else the official file name)."""
-        cands = self.candidates(split)
-        for rel in cands:
-            if (Path(root) / rel).exists():
-                return Path(root) / rel
-        return Path(root) / cands[0]
+        return self.source.path(root, split)
 
     def missing_files(self, root: str | Path, split: str) -> list[str]:
-        """What ``load(root, split)`` would not find, checked without reading any data: the
-        official file of ``split`` when no accepted file is present, else the absent companions
-        of the file present (``"a or b"`` where either will do). Paths relative to ``root``."""
-        root = Path(root)
-        path = self.path(root, split)
-        if not path.exists():
-            return [self.candidates(split)[0]]
-        present = path.relative_to(root).as_posix()
-        return [" or ".join(options) for rel, options in self.companions
-                if rel == present and not any((root / o).exists() for o in options)]
+        return self.source.missing_files(root, split)
 
     def load(self, root: str | Path, split: str) -> list[dict]:
-        """Read and validate every example of ``split`` from the data root ``root``."""
-        path = self.path(root, split)
-        if not path.exists():
-            others = self.candidates(split)[1:]
-            also = f" (also accepted: {', '.join(others)})" if others else ""
-            raise FileNotFoundError(
-                f"task {self.name!r}, split {split!r}: missing file {path}{also}. "
-                f"Expected layout under the data root {Path(root)}: {self.layout}. "
-                f"See data_manifests/{self.dataset}.json for where to get it."
-            )
-        if getattr(self.reader, "takes_split", False):
-            records = self.reader(path, split)
-        else:
-            records = self.reader(path)
-        if not records:
-            raise ValueError(f"task {self.name!r}, split {split!r}: {path} holds no examples")
-        return records
+        return self.source.load(root, split)
 
     # ---------------------------------------------------------- text-to-text
     def preprocess(self, example: dict) -> dict:

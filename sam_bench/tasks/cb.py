@@ -18,8 +18,8 @@ this module keeps the names it has always exported.
 from __future__ import annotations
 
 from sam_bench.tasks.superglue import CB as TASK
-from sam_bench.tasks.superglue import CB_LABELS as LABELS
-from sam_bench.tasks.superglue import read_cb as read
+from sam_bench.tasks.superglue_records import CB_LABELS as LABELS
+from sam_bench.tasks.superglue_records import read_cb as read
 
 __all__ = ["LABELS", "TASK", "read", "preprocess", "postprocess", "score"]
 

@@ -29,7 +29,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from sam_bench.tasks.base import Task, TfdsSpec
+from sam_bench.data.spec import SourceSpec, TfdsSpec
+from sam_bench.tasks.base import Task
 from sam_bench.tasks.common import qa_scores
 from sam_bench.tasks.formats import DataFormatError, read_json, require_field, require_str_list
 
@@ -108,24 +109,24 @@ WEB_QUESTIONS = Task(
     name="web_questions",
     benchmark="cbqa",
     metric_names=("em", "f1"),
-    split_files=(("train", "web_questions/webquestions.examples.train.json"),
-                 ("test", "web_questions/webquestions.examples.test.json")),
-    alternatives=(("train", ("web_questions/trainmodel.json",)), ("test", ("web_questions/test.json",))),
-    companions=(("web_questions/trainmodel.json", ("web_questions/val.json",)),
-                ("web_questions/trainmodel.json", ("web_questions/devtest.json",))),
-    layout=("web_questions/webquestions.examples.{train,test}.json (official: JSON list of url, targetValue, "
-            "utterance), or the re-packaged web_questions/{trainmodel,val,devtest,test}.json (qId, qText, answers)"),
-    reader=read_web_questions,
     preprocessor=lambda ex: {"inputs": f"wq question: {ex['question']}", "targets": ex["answers"][0]},
     postprocessor=lambda text, example=None: text,
     metric_fn=lambda examples, values: qa_scores("web_questions", examples, values, lambda ex: ex["answers"]),
-    dataset="web_questions",
     eval_split="test",
     paper_split="test",
     unlabeled_splits=(),
-    tfds=TfdsSpec("web_questions", "1.0.0", "tensorflow_datasets.question_answering.web_questions",
-                  (("train", "train"), ("test", "test")),
-                  lambda key, ex: {"question": ex["question"], "answers": list(ex["answers"])}),
+    source=SourceSpec(
+        split_files=(("train", "web_questions/webquestions.examples.train.json"),
+                     ("test", "web_questions/webquestions.examples.test.json")),
+        alternatives=(("train", ("web_questions/trainmodel.json",)), ("test", ("web_questions/test.json",))),
+        companions=(("web_questions/trainmodel.json", ("web_questions/val.json",)),
+                    ("web_questions/trainmodel.json", ("web_questions/devtest.json",))),
+        layout="web_questions/webquestions.examples.{train,test}.json (official: JSON list of url, targetValue, "
+                "utterance), or the re-packaged web_questions/{trainmodel,val,devtest,test}.json (qId, qText, answers)",
+        reader=read_web_questions,
+        tfds=TfdsSpec((("train", "train"), ("test", "test")),
+                      lambda key, ex: {"question": ex["question"], "answers": list(ex["answers"])}),
+    ),
 )
 
 
@@ -165,23 +166,21 @@ TRIVIA_QA = Task(
     name="trivia_qa",
     benchmark="cbqa",
     metric_names=("em", "f1"),
-    split_files=(("train", "trivia_qa/triviaqa-unfiltered/unfiltered-web-train.json"),
-                 ("validation", "trivia_qa/triviaqa-unfiltered/unfiltered-web-dev.json"),
-                 ("test", "trivia_qa/triviaqa-unfiltered/unfiltered-web-test-without-answers.json")),
-    layout=("trivia_qa/triviaqa-unfiltered/unfiltered-web-{train,dev}.json (triviaqa-unfiltered.tar.gz): "
-            '{"Data": [{"Question", "QuestionId", "Answer": {"Value", "Aliases", ...}, ...}]}'),
-    reader=read_trivia_qa,
     preprocessor=lambda ex: {"inputs": f"trivia_qa question: {ex['question']}",
                              "targets": "<unk>" if ex["answer"] is None else ex["answer"]},
     postprocessor=lambda text, example=None: text,
     metric_fn=lambda examples, values: qa_scores("trivia_qa", examples, values, lambda ex: ex["aliases"],
                                                  normalizer="trivia_qa"),
-    dataset="trivia_qa_unfiltered_nocontext",
     paper_split="test",
-    tfds=TfdsSpec("trivia_qa/unfiltered.nocontext", "1.1.0",
-                  "tensorflow_datasets.datasets.trivia_qa.trivia_qa_dataset_builder",
-                  (("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_trivia,
-                  needs_tensorflow=True),
+    source=SourceSpec(
+        split_files=(("train", "trivia_qa/triviaqa-unfiltered/unfiltered-web-train.json"),
+                     ("validation", "trivia_qa/triviaqa-unfiltered/unfiltered-web-dev.json"),
+                     ("test", "trivia_qa/triviaqa-unfiltered/unfiltered-web-test-without-answers.json")),
+        layout="trivia_qa/triviaqa-unfiltered/unfiltered-web-{train,dev}.json (triviaqa-unfiltered.tar.gz): "
+                '{"Data": [{"Question", "QuestionId", "Answer": {"Value", "Aliases", ...}, ...}]}',
+        reader=read_trivia_qa,
+        tfds=TfdsSpec((("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_trivia),
+    ),
 )
 
 TASKS = (WEB_QUESTIONS, TRIVIA_QA)

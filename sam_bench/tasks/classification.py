@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sam_bench.tasks import metrics
-from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec
+import sam_bench.tasks.metrics as metrics
+from sam_bench.data.spec import SourceSpec, TfdsSpec
+from sam_bench.tasks.base import EncoderSpec, Task
 from sam_bench.tasks.common import class_id, glue_inputs, gold_class_ids, label_target
 
 __all__ = ["METRICS", "make_classification_task", "classification_metric_fn"]
@@ -69,7 +70,6 @@ def make_classification_task(
     *,
     name: str,
     benchmark: str,
-    dataset: str,
     prefix: str,
     feature_names: Sequence[str],
     label_names: Sequence[str],
@@ -80,10 +80,12 @@ def make_classification_task(
     encoder_texts: tuple[Callable[[dict], str], Callable[[dict], str] | None] | None = None,
     tfds: TfdsSpec | None = None,
     alternatives: Sequence[tuple[str, tuple[str, ...]]] = (),
+    companions: Sequence[tuple[str, tuple[str, ...]]] = (),
     postprocess_inputs: Callable[[str], str] | None = None,
     **task_kwargs,
 ) -> Task:
-    """A Task with T5 glue-style text, class-id postprocessing and the ``recipe`` metrics."""
+    """A Task with T5 glue-style text, class-id postprocessing and the ``recipe`` metrics, over the
+    records of ``split_files`` ... ``tfds`` (its ``SourceSpec``)."""
     label_names = tuple(label_names)
     feature_names = tuple(feature_names)
 
@@ -114,18 +116,20 @@ def make_classification_task(
         name=name,
         benchmark=benchmark,
         metric_names=METRICS[recipe],
-        split_files=tuple(split_files),
-        layout=layout,
-        reader=reader,
         preprocessor=preprocess,
         postprocessor=postprocess,
         metric_fn=classification_metric_fn(name, recipe, label_names),
         label_names=label_names,
-        alternatives=tuple(alternatives),
-        dataset=dataset,
         encoder=encoder,
-        tfds=tfds,
         **task_kwargs,
+        source=SourceSpec(
+            split_files=tuple(split_files),
+            layout=layout,
+            reader=reader,
+            alternatives=tuple(alternatives),
+            companions=tuple(companions),
+            tfds=tfds,
+        ),
     )
 
 

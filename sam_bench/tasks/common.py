@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sam_bench.tasks import metrics
+import sam_bench.tasks.metrics as metrics
 from sam_bench.tasks.base import UnlabeledSplitError
 
 UNK = "<unk>"

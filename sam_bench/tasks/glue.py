@@ -33,14 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sam_bench.tasks.base import TfdsSpec
+from sam_bench.data.spec import TfdsSpec
 from sam_bench.tasks.classification import field, make_classification_task
 from sam_bench.tasks.formats import DataFormatError, read_tsv_rows
 
 log = logging.getLogger(__name__)
-
-TFDS_MODULE = "tensorflow_datasets.text.glue"
-TFDS_VERSION = "2.0.0"
 
 
 def _label_from_column(raw, label_names, path, line, column):
@@ -118,9 +115,8 @@ def _tfds_glue(features, label_names):
     return convert
 
 
-def _spec(config, features, label_names, splits=(("train", "train"), ("validation", "validation"),
-                                                  ("test", "test"))):
-    return TfdsSpec(f"glue/{config}", TFDS_VERSION, TFDS_MODULE, splits, _tfds_glue(features, label_names))
+def _spec(features, label_names, splits=(("train", "train"), ("validation", "validation"), ("test", "test"))):
+    return TfdsSpec(splits, _tfds_glue(features, label_names))
 
 
 def _files(folder):
@@ -132,8 +128,7 @@ def _task(name, folder, prefix, text_features, label_column, label_names, recipe
           headerless=(), **kw):
     features = tuple(text_features)
     kw.setdefault("split_files", _files(folder))
-    kw.setdefault("dataset", f"glue_{name}")
-    kw.setdefault("tfds", _spec(name, features, label_names))
+    kw.setdefault("tfds", _spec(features, label_names))
     return make_classification_task(
         name=kw.pop("task_name", name), benchmark="glue", prefix=prefix,
         feature_names=tuple(sorted(features)), label_names=label_names, recipe=recipe,
@@ -160,20 +155,20 @@ MNLI_LABELS = ("entailment", "neutral", "contradiction")
 _MNLI_FEATURES = {"premise": "sentence1", "hypothesis": "sentence2"}
 MNLI_M = _task(
     "mnli_m", "MNLI", "mnli", _MNLI_FEATURES, "gold_label", MNLI_LABELS,
-    encoder=(field("premise"), field("hypothesis")), dataset="glue_mnli", paper_task="mnli_m",
+    encoder=(field("premise"), field("hypothesis")), paper_task="mnli_m",
     split_files=(("train", "glue/MNLI/train.tsv"), ("validation", "glue/MNLI/dev_matched.tsv"),
                  ("test", "glue/MNLI/test_matched.tsv")),
     layout="glue/MNLI/{train,dev_matched,test_matched}.tsv (GLUE MNLI.zip): columns sentence1, sentence2, gold_label",
-    tfds=_spec("mnli", ("premise", "hypothesis"), MNLI_LABELS,
+    tfds=_spec(("premise", "hypothesis"), MNLI_LABELS,
                (("train", "train"), ("validation", "validation_matched"), ("test", "test_matched"))),
 )
 MNLI_MM = _task(
     "mnli_mm", "MNLI", "mnli", _MNLI_FEATURES, "gold_label", MNLI_LABELS,
-    encoder=(field("premise"), field("hypothesis")), dataset="glue_mnli", paper_task="mnli_mm", trains=False,
+    encoder=(field("premise"), field("hypothesis")), paper_task="mnli_mm", trains=False,
     split_files=(("validation", "glue/MNLI/dev_mismatched.tsv"), ("test", "glue/MNLI/test_mismatched.tsv")),
     layout="glue/MNLI/{dev_mismatched,test_mismatched}.tsv (GLUE MNLI.zip): columns sentence1, sentence2, "
            "gold_label; trained through mnli_m (the same MNLI train set)",
-    tfds=_spec("mnli", ("premise", "hypothesis"), MNLI_LABELS,
+    tfds=_spec(("premise", "hypothesis"), MNLI_LABELS,
                (("validation", "validation_mismatched"), ("test", "test_mismatched"))),
 )
 
@@ -183,7 +178,7 @@ QNLI = _task("qnli", "QNLI", "qnli", {"question": "question", "sentence": "sente
 
 GLUE_RTE = _task("rte", "RTE", "rte", {"sentence1": "sentence1", "sentence2": "sentence2"}, "label",
                  ("entailment", "not_entailment"), encoder=(field("sentence1"), field("sentence2")),
-                 task_name="glue_rte", paper_task="rte", dataset="glue_rte")
+                 task_name="glue_rte", paper_task="rte")
 
 WNLI = _task("wnli", "WNLI", "wnli", {"sentence1": "sentence1", "sentence2": "sentence2"}, "label",
              ("not_entailment", "entailment"), encoder=(field("sentence1"), field("sentence2")))
@@ -233,7 +228,7 @@ def read_mrpc(path: Path) -> list[dict]:
 
 
 MRPC = make_classification_task(
-    name="mrpc", benchmark="glue", dataset="glue_mrpc", prefix="mrpc",
+    name="mrpc", benchmark="glue", prefix="mrpc",
     feature_names=("sentence1", "sentence2"), label_names=MRPC_LABELS, recipe="f1_accuracy",
     split_files=(("train", "glue/MRPC/msr_paraphrase_train.txt"), ("validation", "glue/MRPC/dev_ids.tsv"),
                  ("test", "glue/MRPC/msr_paraphrase_test.txt")),
@@ -243,7 +238,7 @@ MRPC = make_classification_task(
     layout="glue/MRPC/msr_paraphrase_train.txt and msr_paraphrase_test.txt (Microsoft's MRPC release, "
            "tab-separated Quality, #1 ID, #2 ID, #1 String, #2 String) and glue/MRPC/dev_ids.tsv (GLUE's dev ids)",
     reader=read_mrpc, encoder_texts=(field("sentence1"), field("sentence2")),
-    tfds=_spec("mrpc", ("sentence1", "sentence2"), MRPC_LABELS),
+    tfds=_spec(("sentence1", "sentence2"), MRPC_LABELS),
 )
 
 
@@ -265,7 +260,7 @@ def read_sst2_sentences(path: Path) -> list[dict]:
 
 
 SST2_SENTENCES = make_classification_task(
-    name="sst2_sentences", benchmark="glue", dataset="sst2_sentences", prefix="sst2",
+    name="sst2_sentences", benchmark="glue", prefix="sst2",
     feature_names=("sentence",), label_names=("negative", "positive"),
     split_files=(("train", "sst2_sentences/stsa.binary.train"), ("validation", "sst2_sentences/stsa.binary.dev"),
                  ("test", "sst2_sentences/stsa.binary.test")),

@@ -18,10 +18,10 @@ Mixtures (the papers'):
 * ``mnli``: MNLI trained once, evaluated on matched and mismatched;
 * ``tiny_suite``: CB + STS-B + NQ (the synthetic CPU-scale default).
 
-Where the data come from is a *source* (``sam_bench.data.sources``): ``root`` may be a source
-object, or a directory (the synthetic suite if it holds ``synthetic_world.json``, else a
-directory of official files). Subsamples of official data are the lists pinned in
-data_manifests/ (``sam_bench.data.manifests.subsample_for_task``); a training set that
+Where the data come from is a *source* (``sam_bench.data.sources.resolve_source``): ``root`` may
+be a source object, or a directory (the synthetic suite if it holds ``synthetic_world.json``,
+else a directory of official files). Subsamples of official data are the lists pinned in
+data_manifests/ (``sam_bench.data.pins.subsample_for_task``); a training set that
 differs from the pinned one is refused. The synthetic suite's subsamples are generated.
 """
 
@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from pathlib import Path
 
 import numpy as np
 
+from sam_bench.data.pins import subsample_for_task
+from sam_bench.data.sources import resolve_source
 from sam_bench.data.subsample import dataset_fingerprint
 from sam_bench.tasks.registry import REGISTRY, get_task
 
@@ -44,7 +45,6 @@ __all__ = [
     "MixtureTrainingData",
     "load_training_pairs",
     "load_eval_sets",
-    "resolve_source",
 ]
 
 DEFAULT_MIXTURE = "tiny_suite"
@@ -79,21 +79,6 @@ def task_names(name: str) -> list[str]:
     raise ValueError(
         f"{name!r} is neither a task nor a mixture; tasks: {sorted(REGISTRY)}, mixtures: {sorted(MIXTURES)}"
     )
-
-
-def resolve_source(root, source=None):
-    """A source object from (root, source): ``source`` may be a source object, a kind
-    ("local" | "tfds" | "synthetic", with ``root`` its directory) or None (``root`` itself, if it
-    is a source, else the directory's source)."""
-    from sam_bench.data import sources
-
-    if source is not None and not isinstance(source, str):
-        return source
-    if source is not None:
-        return sources.make_source(source, root)
-    if hasattr(root, "load") and hasattr(root, "subsamples"):
-        return root
-    return sources.source_for_root(Path(root))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,8 +122,6 @@ def load_training_pairs(
     (``Task.encoder_example``, with ``task_index``) instead of text-to-text pairs; the
     subsample is the same."""
     _check_form(form)
-    from sam_bench.data.manifests import subsample_for_task
-
     src = resolve_source(root, source)
     tasks = tuple(task_names(name))
     pairs: list[dict] = []

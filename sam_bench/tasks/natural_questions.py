@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sam_bench.tasks.base import Task, TfdsSpec
+from sam_bench.data.spec import SourceSpec, TfdsSpec
+from sam_bench.tasks.base import Task
 from sam_bench.tasks.common import qa_scores
 from sam_bench.tasks.formats import read_jsonl, require_field, require_str_list
 
@@ -54,19 +55,18 @@ TASK = Task(
     name="natural_questions",
     benchmark="cbqa",
     metric_names=("em", "f1"),
-    split_files=(("train", "nq_open/NQ-open.train.jsonl"), ("validation", "nq_open/NQ-open.dev.jsonl"),
-                 ("efficientqa_dev", "nq_open/NQ-open.efficientqa.dev.1.1.jsonl"),
-                 ("efficientqa_test", "nq_open/NQ-open.efficientqa.test.1.1.jsonl")),
-    layout='nq_open/NQ-open.{train,dev}.jsonl, one {"question": str, "answer": [str, ...]} per line',
-    reader=read,
     preprocessor=preprocess,
     postprocessor=postprocess,
     metric_fn=metric_fn,
-    dataset="natural_questions_open",
     paper_split="test",
     unlabeled_splits=(),
-    tfds=TfdsSpec("natural_questions_open", "1.0.0",
-                  "tensorflow_datasets.datasets.natural_questions_open.natural_questions_open_dataset_builder",
-                  (("train", "train"), ("validation", "validation")),
-                  lambda key, ex: {"question": ex["question"], "answer": list(ex["answer"])}),
+    source=SourceSpec(
+        split_files=(("train", "nq_open/NQ-open.train.jsonl"), ("validation", "nq_open/NQ-open.dev.jsonl"),
+                     ("efficientqa_dev", "nq_open/NQ-open.efficientqa.dev.1.1.jsonl"),
+                     ("efficientqa_test", "nq_open/NQ-open.efficientqa.test.1.1.jsonl")),
+        layout='nq_open/NQ-open.{train,dev}.jsonl, one {"question": str, "answer": [str, ...]} per line',
+        reader=read,
+        tfds=TfdsSpec((("train", "train"), ("validation", "validation")),
+                      lambda key, ex: {"question": ex["question"], "answer": list(ex["answer"])}),
+    ),
 )

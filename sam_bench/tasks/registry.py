@@ -17,7 +17,13 @@ from __future__ import annotations
 
 import types
 
-from sam_bench.tasks import cbqa, glue, natural_questions, stsb, superglue, tydiqa, xsum
+import sam_bench.tasks.cbqa as cbqa
+import sam_bench.tasks.glue as glue
+import sam_bench.tasks.natural_questions as natural_questions
+import sam_bench.tasks.stsb as stsb
+import sam_bench.tasks.superglue as superglue
+import sam_bench.tasks.tydiqa as tydiqa
+import sam_bench.tasks.xsum as xsum
 from sam_bench.tasks.base import Task
 
 __all__ = ["TASKS", "REGISTRY", "get_task", "register"]

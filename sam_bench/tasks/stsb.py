@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sam_bench.tasks import metrics
-from sam_bench.tasks.base import EncoderSpec, Task, TfdsSpec, UnlabeledSplitError
+import sam_bench.tasks.metrics as metrics
+from sam_bench.data.spec import SourceSpec, TfdsSpec
+from sam_bench.tasks.base import EncoderSpec, Task, UnlabeledSplitError
 from sam_bench.tasks.formats import DataFormatError, read_tab_separated, read_tsv_rows
 
 FIELDS = ("genre", "file", "year", "id", "score", "sentence1", "sentence2")
@@ -134,20 +135,18 @@ TASK = Task(
     name="stsb",
     benchmark="glue",
     metric_names=("pearson", "spearman"),
-    split_files=(("train", "glue/STS-B/train.tsv"), ("validation", "glue/STS-B/dev.tsv"),
-                 ("test", "glue/STS-B/test.tsv")),
-    alternatives=(("train", ("stsbenchmark/sts-train.csv",)), ("validation", ("stsbenchmark/sts-dev.csv",)),
-                  ("test", ("stsbenchmark/sts-test.csv",))),
-    layout=(
-        "glue/STS-B/{train,dev,test}.tsv (GLUE STS-B.zip), or stsbenchmark/sts-{train,dev,test}.csv "
-        "(the original release: tab-separated without quoting: genre, file, year, id, score, sentence1, sentence2)"
-    ),
-    reader=read,
     preprocessor=preprocess,
     postprocessor=postprocess,
     metric_fn=metric_fn,
-    dataset="glue_stsb",
     encoder=EncoderSpec("regression", (), _encoder, lambda out, ex: float(out)),
-    tfds=TfdsSpec("glue/stsb", "2.0.0", "tensorflow_datasets.text.glue",
-                  (("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_convert),
+    source=SourceSpec(
+        split_files=(("train", "glue/STS-B/train.tsv"), ("validation", "glue/STS-B/dev.tsv"),
+                     ("test", "glue/STS-B/test.tsv")),
+        alternatives=(("train", ("stsbenchmark/sts-train.csv",)), ("validation", ("stsbenchmark/sts-dev.csv",)),
+                      ("test", ("stsbenchmark/sts-test.csv",))),
+        layout="glue/STS-B/{train,dev,test}.tsv (GLUE STS-B.zip), or stsbenchmark/sts-{train,dev,test}.csv "
+            "(the original release: tab-separated without quoting: genre, file, year, id, score, sentence1, sentence2)",
+        reader=read,
+        tfds=TfdsSpec((("train", "train"), ("validation", "validation"), ("test", "test")), _tfds_convert),
+    ),
 )

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sam_bench.tasks.base import Task, TfdsSpec
+from sam_bench.data.spec import SourceSpec, TfdsSpec
+from sam_bench.tasks.base import Task
 from sam_bench.tasks.common import pad_punctuation, qa_scores, string_join
 from sam_bench.tasks.formats import DataFormatError, read_json, require_field
 
@@ -101,24 +102,24 @@ def _make(iso: str) -> Task:
         name=name,
         benchmark="tydiqa",
         metric_names=("f1", "em"),
-        split_files=(("train", "tydiqa_goldp/tydiqa-goldp-v1.1-train.json"),
-                     ("validation", f"tydiqa_goldp/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{language}.json")),
-        alternatives=(("train", (f"tydiqa_goldp/{language}_tydiqa_train.json",)),
-                      ("validation", (f"tydiqa_goldp/{language}_tydiqa_dev.json",
-                                      "tydiqa_goldp/tydiqa-goldp-v1.1-dev.json"))),
-        layout=(f"tydiqa_goldp/tydiqa-goldp-v1.1-train.json and tydiqa_goldp/tydiqa-goldp-v1.1-dev/"
-                f"tydiqa-goldp-dev-{language}.json (TyDiQA v1.1 GoldP), or tydiqa_goldp/{language}_tydiqa_"
-                "{train,dev}.json; SQuAD-1.1-style JSON"),
-        reader=read,
         preprocessor=preprocess,
         postprocessor=lambda text, example=None: text,
         metric_fn=lambda examples, values: qa_scores(
             name, examples, values, lambda ex: [pad_punctuation(a) for a in ex["answers"]]),
-        dataset="tydi_qa_goldp",
         unlabeled_splits=(),
         language=iso,
-        tfds=TfdsSpec("tydi_qa/goldp", "3.0.0", "tensorflow_datasets.question_answering.tydi_qa",
-                      (("train", "train"), ("validation", f"validation-{iso}")), convert),
+        source=SourceSpec(
+            split_files=(("train", "tydiqa_goldp/tydiqa-goldp-v1.1-train.json"),
+                         ("validation", f"tydiqa_goldp/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{language}.json")),
+            alternatives=(("train", (f"tydiqa_goldp/{language}_tydiqa_train.json",)),
+                          ("validation", (f"tydiqa_goldp/{language}_tydiqa_dev.json",
+                                          "tydiqa_goldp/tydiqa-goldp-v1.1-dev.json"))),
+            layout=(f"tydiqa_goldp/tydiqa-goldp-v1.1-train.json and tydiqa_goldp/tydiqa-goldp-v1.1-dev/"
+                    f"tydiqa-goldp-dev-{language}.json (TyDiQA v1.1 GoldP), or tydiqa_goldp/{language}_tydiqa_"
+                    "{train,dev}.json; SQuAD-1.1-style JSON"),
+            reader=read,
+            tfds=TfdsSpec((("train", "train"), ("validation", f"validation-{iso}")), convert),
+        ),
     )
 
 

@@ -20,8 +20,9 @@ import logging
 import tarfile
 from pathlib import Path
 
-from sam_bench.tasks import metrics
-from sam_bench.tasks.base import Task, TfdsSpec, UnlabeledSplitError
+import sam_bench.tasks.metrics as metrics
+from sam_bench.data.spec import SourceSpec, TfdsSpec
+from sam_bench.tasks.base import Task, UnlabeledSplitError
 from sam_bench.tasks.formats import DataFormatError, read_json
 
 log = logging.getLogger(__name__)
@@ -104,20 +105,19 @@ TASK = Task(
     name="xsum",
     benchmark="summarization",
     metric_names=("rouge1", "rouge2", "rougeL", "rougeLsum"),
-    split_files=(("train", SPLIT_FILE), ("validation", SPLIT_FILE), ("test", SPLIT_FILE)),
-    layout=f"{SPLIT_FILE} and xsum/{EXTRACTS}/<id>.data (or xsum/{EXTRACTS}.tar.gz)",
-    companions=((SPLIT_FILE, (f"xsum/{EXTRACTS}", f"xsum/{EXTRACTS}.tar.gz")),),
-    reader=_XsumReader(),
     preprocessor=lambda ex: {"inputs": f"summarize: {ex['document']}", "targets": ex["summary"]},
     postprocessor=lambda text, example=None: text,
     metric_fn=_metric_fn,
-    dataset="xsum",
     paper_split="test",
     unlabeled_splits=(),
-    tfds=TfdsSpec("xsum", "1.1.0", "tensorflow_datasets.summarization.xsum",
-                  (("train", "train"), ("validation", "validation"), ("test", "test")),
-                  lambda key, ex: {"id": str(key), "document": ex["document"], "summary": ex["summary"]},
-                  needs_tensorflow=True),
+    source=SourceSpec(
+        split_files=(("train", SPLIT_FILE), ("validation", SPLIT_FILE), ("test", SPLIT_FILE)),
+        layout=f"{SPLIT_FILE} and xsum/{EXTRACTS}/<id>.data (or xsum/{EXTRACTS}.tar.gz)",
+        companions=((SPLIT_FILE, (f"xsum/{EXTRACTS}", f"xsum/{EXTRACTS}.tar.gz")),),
+        reader=_XsumReader(),
+        tfds=TfdsSpec((("train", "train"), ("validation", "validation"), ("test", "test")),
+                      lambda key, ex: {"id": str(key), "document": ex["document"], "summary": ex["summary"]}),
+    ),
 )
 
 __all__ = ["TASK", "parse_article", "REMOVE_LINES"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sam_bench.data.sources import make_source
+from sam_bench.data.sources import resolve_source
 from sam_bench.optim.objective import Objective
 
 
@@ -34,10 +34,9 @@ class CellTraining:
 
 
 def cell_source(cell: dict):
-    """The data source a cell reads: the synthetic suite, official local files, or tfds."""
-    if cell["source"] == "synthetic":
-        return make_source("synthetic", cell["data_root"], write=False)
+    """The data source a cell reads (the synthetic suite, which the workflow has written; official
+    local files; or tfds), with the cell's options."""
+    options = {"write": False} if cell["source"] == "synthetic" else {"subsamples": cell.get("subsamples", "manifest")}
     if cell["source"] == "tfds":
-        return make_source("tfds", cell["data_root"], archives=cell.get("data_archives"),
-                           subsamples=cell.get("subsamples", "manifest"))
-    return make_source("local", cell["data_root"], subsamples=cell.get("subsamples", "manifest"))
+        options["archives"] = cell.get("data_archives")
+    return resolve_source(cell["data_root"], cell["source"], **options)
