@@ -36,17 +36,20 @@ space; ``-NONE-`` as a correction is the empty string).
 Defaults as the official scorer: ``max_unchanged_words=2``, ``beta=0.5``,
 ``ignore_whitespace_casing=False`` (True drops system edits that only change case or spacing).
 
-Deviations from the reference code, none of which changes the counts on the reference's
-example or the tests (docs/conll2014.md says what was compared):
+Deviations from the reference code (docs/conll2014.md gives the measured agreement):
 
+* Insertions before the first source token get offset 0, as in the reference repository since
+  its 2016 fix (commit d12eea2, "edits the initialization of L-matrix"); release 3.2 gives them
+  the hypothesis position, so it never credits a gold insertion of two or more tokens at the
+  start of a sentence.
+* Ties between equally cheap edit sequences: the reference decides them by artefacts of its
+  arc list (Bellman–Ford over arcs in insertion order; an arc listed again each time
+  Floyd–Warshall finds a shorter path to it gets EPSILON once per listing). Here the shortest
+  path is found in topological order, ties going to the shorter arc, then the first
+  predecessor; of the reference's duplicates only the unit arcs present in both lattices are
+  reproduced (they count twice in |E| and get EPSILON twice, as there).
 * Where two lattice paths join the same two vertices with the same length but a different
-  number of unchanged tokens, the reference's Floyd–Warshall keeps whichever it meets first;
-  here the one with fewer unchanged tokens is kept (so the arc exists if any such path is
-  within the limit).
-* The shortest path is found in topological order (ties go to the shorter arc, then the
-  lexicographically first predecessor) instead of by Bellman–Ford over the arcs in insertion
-  order; tied paths have the same number of proposed edits and of arcs matching gold edits.
-* |E| counts distinct arcs (the reference's list can hold an arc twice).
+  number of unchanged tokens, the arc keeps the smaller number (the reference: the first found).
 * Annotations are per sentence (one ``S`` line per block, as in the CoNLL-2014 files); edits
   outside the sentence are an error rather than dropped silently.
 """
@@ -89,10 +92,11 @@ def gold_by_annotator(source: str, edits: Sequence[Sequence]) -> dict[int, list[
 
 
 # ------------------------------------------------------------------ lattice
-def _alignment_arcs(src: list[str], hyp: list[str]) -> dict[tuple[Vertex, Vertex], str]:
-    """Unit arcs (u, v) -> kind of all optimal alignments under substitution cost 1 and 2."""
+def _alignment_arcs(src: list[str], hyp: list[str]) -> dict[tuple[Vertex, Vertex], tuple[str, int]]:
+    """Unit arcs (u, v) -> (kind, in how many of the two lattices) of all optimal alignments under
+    substitution cost 1 and 2."""
     n, m = len(src), len(hyp)
-    arcs: dict[tuple[Vertex, Vertex], str] = {}
+    arcs: dict[tuple[Vertex, Vertex], tuple[str, int]] = {}
     for sub_cost in (1, 2):
         d = [[0] * (m + 1) for _ in range(n + 1)]
         back: dict[Vertex, list[tuple[Vertex, str]]] = {}
@@ -114,18 +118,18 @@ def _alignment_arcs(src: list[str], hyp: list[str]) -> dict[tuple[Vertex, Vertex
         while stack:  # only the moves on an optimal path to the end cell
             v = stack.pop()
             for u, kind in back.get(v, ()):
-                arcs[(u, v)] = kind
+                arcs[(u, v)] = (kind, arcs[(u, v)][1] + 1 if (u, v) in arcs else 1)
                 if u not in seen:
                     seen.add(u)
                     stack.append(u)
     return arcs
 
 
-def _transitive_arcs(unit: Mapping[tuple[Vertex, Vertex], str], max_unchanged: int) -> dict:
-    """(u, v) -> (length, kind) of every arc: unit arcs and the paths they chain into with at most
-    ``max_unchanged`` noop moves (all-noop chains dropped)."""
+def _transitive_arcs(unit: Mapping[tuple[Vertex, Vertex], tuple[str, int]], max_unchanged: int) -> dict:
+    """(u, v) -> (length, kind, copies) of every arc: unit arcs and the paths they chain into with
+    at most ``max_unchanged`` noop moves (all-noop chains dropped)."""
     succ: dict[Vertex, list[tuple[Vertex, str]]] = defaultdict(list)
-    for (u, v), kind in unit.items():
+    for (u, v), (kind, _) in unit.items():
         succ[u].append((v, kind))
     arcs = {}
     for u in list(succ):
@@ -145,7 +149,7 @@ def _transitive_arcs(unit: Mapping[tuple[Vertex, Vertex], str], max_unchanged: i
                     best[x] = cand
         for v, (length, _, kind) in best.items():
             if v != u and (kind != "noop" or length == 1):
-                arcs[(u, v)] = (length, kind)
+                arcs[(u, v)] = (length, kind, unit[(u, v)][1] if length == 1 else 1)
     return arcs
 
 
@@ -159,14 +163,16 @@ def _matches(edit, gold: GoldEdit) -> bool:
 
 
 def _weights(arcs, edits, gold: Sequence[GoldEdit]) -> dict:
-    """Arc weights for one annotator: -|E| for a gold edit, length (+EPSILON for an edit) otherwise."""
-    weight = {a: float(length) for a, (length, _) in arcs.items()}
+    """Arc weights for one annotator: -|E| for a gold edit, length (+EPSILON for an edit) otherwise.
+    A unit arc of both lattices is listed twice, as in the reference's arc list: it counts twice
+    in |E|, and a non-gold edit arc gets EPSILON twice."""
+    weight = {a: float(length) for a, (length, _, _) in arcs.items()}
     by_span, gold_by_span = defaultdict(list), defaultdict(list)
-    for a in arcs:
-        by_span[edits[a][:2]].append(a)
+    for a, (_, _, copies) in arcs.items():
+        by_span[edits[a][:2]] += [a] * copies
     for g in gold:
         gold_by_span[g[:2]].append(g)
-    big = -float(len(arcs))
+    big = -float(sum(copies for _, _, copies in arcs.values()))
     for span in sorted(by_span):
         group, golds = sorted(by_span[span]), gold_by_span[span]
         if span[0] != span[1]:  # deletions, substitutions, noops: any arc may take any gold edit
@@ -207,7 +213,7 @@ def _weights(arcs, edits, gold: Sequence[GoldEdit]) -> dict:
 
 def _shortest_path(arcs, weight, end: Vertex) -> list[tuple[Vertex, Vertex]]:
     into = defaultdict(list)
-    for (u, v), (length, _) in arcs.items():
+    for (u, v), (length, _, _) in arcs.items():
         into[v].append((length, u))
     dist, pred = {(0, 0): 0.0}, {}
     for v in sorted(into):  # lexicographic = topological order
