@@ -56,7 +56,6 @@ Deviations from the reference code (docs/conll2014.md gives the measured agreeme
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -131,102 +130,34 @@ def _transitive_arcs(unit: Mapping[tuple[Vertex, Vertex], tuple[str, int]], max_
     succ: dict[Vertex, list[tuple[Vertex, str]]] = defaultdict(list)
     for (u, v), (kind, _) in unit.items():
         succ[u].append((v, kind))
+    order = sorted(set(succ) | {v for _, v in unit})  # lexicographic = topological order
     arcs = {}
-    for u in list(succ):
+    for start, u in enumerate(order):
+        if u not in succ:
+            continue
         best = {u: (0, 0, "")}  # vertex -> (length, unchanged, kind) of the chosen path from u
-        heap = [u]
-        while heap:  # vertices in lexicographic order = topological order of the lattice
-            w = heapq.heappop(heap)
+        for w in order[start:]:
+            if w not in best:
+                continue
             length, unchanged, kind = best[w]
             for x, k in succ.get(w, ()):
-                cand = (length + 1, unchanged + (k == "noop"), k if kind in ("", k) else "sub")
-                if cand[1] > max_unchanged:
+                n_unchanged = unchanged + (k == "noop")
+                if n_unchanged > max_unchanged:
                     continue
-                if x not in best:
-                    heapq.heappush(heap, x)
-                    best[x] = cand
-                elif cand[:2] < best[x][:2]:
-                    best[x] = cand
+                old = best.get(x)
+                if old is None or (length + 1, n_unchanged) < old[:2]:
+                    best[x] = (length + 1, n_unchanged, k if kind in ("", k) else "sub")
+        del best[u]
         for v, (length, _, kind) in best.items():
-            if v != u and (kind != "noop" or length == 1):
-                arcs[(u, v)] = (length, kind, unit[(u, v)][1] if length == 1 else 1)
+            if length == 1:
+                arcs[(u, v)] = (1, kind, unit[(u, v)][1])
+            elif kind != "noop":
+                arcs[(u, v)] = (length, kind, 1)
     return arcs
-
-
-def _edit(arc, src, hyp) -> tuple[int, int, str, str]:
-    (i1, j1), (i2, j2) = arc
-    return i1, i2, " ".join(src[i1:i2]), " ".join(hyp[j1:j2])
 
 
 def _matches(edit, gold: GoldEdit) -> bool:
     return edit[0] == gold[0] and edit[1] == gold[1] and edit[2] == gold[2] and edit[3] in gold[3]
-
-
-def _weights(arcs, edits, gold: Sequence[GoldEdit]) -> dict:
-    """Arc weights for one annotator: -|E| for a gold edit, length (+EPSILON for an edit) otherwise.
-    A unit arc of both lattices is listed twice, as in the reference's arc list: it counts twice
-    in |E|, and a non-gold edit arc gets EPSILON twice."""
-    weight = {a: float(length) for a, (length, _, _) in arcs.items()}
-    by_span, gold_by_span = defaultdict(list), defaultdict(list)
-    for a, (_, _, copies) in arcs.items():
-        by_span[edits[a][:2]] += [a] * copies
-    for g in gold:
-        gold_by_span[g[:2]].append(g)
-    big = -float(sum(copies for _, _, copies in arcs.values()))
-    for span in sorted(by_span):
-        group, golds = sorted(by_span[span]), gold_by_span[span]
-        if span[0] != span[1]:  # deletions, substitutions, noops: any arc may take any gold edit
-            for a in group:
-                if any(_matches(edits[a], g) for g in golds):
-                    weight[a] = big
-                elif arcs[a][1] != "noop":
-                    weight[a] += EPSILON
-            continue
-        # insertions at one position: each gold insertion to one arc, from both ends inwards
-        lo, hi, cur, g_lo, g_hi = 0, len(group) - 1, 0, 0, len(golds) - 1
-        while lo <= hi:
-            a = group[cur]
-            order = range(g_lo, g_hi + 1) if cur == lo else range(g_hi, g_lo - 1, -1)
-            hit = next((k for k in order if _matches(edits[a], golds[k])), None)
-            if hit is None:
-                weight[a] += EPSILON
-                if cur == lo:
-                    lo, cur = lo + 1, hi
-                else:
-                    hi, cur = hi - 1, lo
-                continue
-            weight[a] = big
-            if cur == lo:
-                g_lo, lo = hit + 1, lo + 1
-                while lo < len(group) and group[lo][0] != a[1]:  # not chained after the match
-                    weight[group[lo]] += EPSILON
-                    lo += 1
-                cur = lo
-            else:
-                g_hi, hi = hit - 1, hi - 1
-                while hi >= 0 and group[hi][1] != a[0]:
-                    weight[group[hi]] += EPSILON
-                    hi -= 1
-                cur = hi
-    return weight
-
-
-def _shortest_path(arcs, weight, end: Vertex) -> list[tuple[Vertex, Vertex]]:
-    into = defaultdict(list)
-    for (u, v), (length, _, _) in arcs.items():
-        into[v].append((length, u))
-    dist, pred = {(0, 0): 0.0}, {}
-    for v in sorted(into):  # lexicographic = topological order
-        # ties go to the shortest arc (unit arcs before merged ones, as the reference's relaxation
-        # of the lattice's own arcs before the transitive ones does), then the first predecessor
-        for _, u in sorted(into[v]):
-            if u in dist and dist[u] + weight[(u, v)] < dist.get(v, float("inf")):
-                dist[v], pred[v] = dist[u] + weight[(u, v)], u
-    path, v = [], end
-    while v in pred:
-        path.append((pred[v], v))
-        v = pred[v]
-    return path[::-1]
 
 
 def _same_ignoring_whitespace_casing(a: str, b: str) -> bool:
@@ -234,17 +165,97 @@ def _same_ignoring_whitespace_casing(a: str, b: str) -> bool:
 
 
 class _Lattice:
-    """The arcs of one (source, hypothesis) pair, shared by its annotators."""
+    """The arcs of one (source, hypothesis) pair and what its annotators share: the weights of
+    arcs no gold edit can match, the incoming arcs of each vertex, the arcs of each source span.
+    Edit strings are made only for arcs a gold edit could match and for the chosen path."""
 
     def __init__(self, source: str, hypothesis: str, max_unchanged_words: int):
         self.src, self.hyp = source.split(), hypothesis.split()
         self.arcs = _transitive_arcs(_alignment_arcs(self.src, self.hyp), max_unchanged_words)
-        self.edits = {a: _edit(a, self.src, self.hyp) for a in self.arcs}
         self.end = (len(self.src), len(self.hyp))
+        # a non-gold arc weighs its length, +EPSILON per listing for an edit (see the docstring)
+        self.base = {a: length + (EPSILON * copies if kind != "noop" else 0.0)
+                     for a, (length, kind, copies) in self.arcs.items()}
+        self.size = float(sum(copies for _, _, copies in self.arcs.values()))  # |E|
+        into, self.by_span = defaultdict(list), defaultdict(list)
+        for a, (length, _, copies) in self.arcs.items():
+            into[a[1]].append((length, a[0]))
+            self.by_span[(a[0][0], a[1][0])] += [a] * copies
+        # topological order; ties go to the shortest arc, then the first predecessor
+        self.into = [(v, sorted(into[v])) for v in sorted(into)]
+
+    def edit(self, arc) -> tuple[int, int, str, str]:
+        (i1, j1), (i2, j2) = arc
+        return i1, i2, " ".join(self.src[i1:i2]), " ".join(self.hyp[j1:j2])
+
+    def weights(self, gold: Sequence[GoldEdit]) -> dict:
+        """Arc weights for one annotator: -|E| for an arc matching a gold edit. Among insertions
+        at one position each gold insertion goes to one arc, matched from both ends of the
+        sorted arcs inwards (the reference's handling of repeated insertions)."""
+        weight = dict(self.base)
+        golds_at = defaultdict(list)
+        for g in gold:
+            golds_at[g[:2]].append(g)
+        for span, golds in golds_at.items():
+            group = sorted(self.by_span.get(span, ()))
+            if not group:
+                continue
+            for a in group:
+                weight[a] = float(self.arcs[a][0])
+            edits = {a: self.edit(a) for a in group}
+            if span[0] != span[1]:  # deletions, substitutions, noops: any arc may take any gold edit
+                for a in group:
+                    if any(_matches(edits[a], g) for g in golds):
+                        weight[a] = -self.size
+                    elif self.arcs[a][1] != "noop":
+                        weight[a] += EPSILON
+                continue
+            lo, hi, cur, g_lo, g_hi = 0, len(group) - 1, 0, 0, len(golds) - 1
+            while lo <= hi:
+                a = group[cur]
+                order = range(g_lo, g_hi + 1) if cur == lo else range(g_hi, g_lo - 1, -1)
+                hit = next((k for k in order if _matches(edits[a], golds[k])), None)
+                if hit is None:
+                    weight[a] += EPSILON
+                    if cur == lo:
+                        lo, cur = lo + 1, hi
+                    else:
+                        hi, cur = hi - 1, lo
+                    continue
+                weight[a] = -self.size
+                if cur == lo:
+                    g_lo, lo = hit + 1, lo + 1
+                    while lo < len(group) and group[lo][0] != a[1]:  # not chained after the match
+                        weight[group[lo]] += EPSILON
+                        lo += 1
+                    cur = lo
+                else:
+                    g_hi, hi = hit - 1, hi - 1
+                    while hi >= 0 and group[hi][1] != a[0]:
+                        weight[group[hi]] += EPSILON
+                        hi -= 1
+                    cur = hi
+        return weight
+
+    def shortest_path(self, weight) -> list:
+        dist, pred = {(0, 0): 0.0}, {}
+        for v, incoming in self.into:
+            best, arg = float("inf"), None
+            for _, u in incoming:
+                du = dist.get(u)
+                if du is not None and du + weight[(u, v)] < best:
+                    best, arg = du + weight[(u, v)], u
+            if arg is not None:
+                dist[v], pred[v] = best, arg
+        path, v = [], self.end
+        while v in pred:
+            path.append((pred[v], v))
+            v = pred[v]
+        return path[::-1]
 
     def system_edits(self, gold: Sequence[GoldEdit], ignore_whitespace_casing: bool = False):
-        path = _shortest_path(self.arcs, _weights(self.arcs, self.edits, gold), self.end)
-        edits = [self.edits[a] for a in path if self.arcs[a][1] != "noop"]
+        path = self.shortest_path(self.weights(gold))
+        edits = [self.edit(a) for a in path if self.arcs[a][1] != "noop"]
         if ignore_whitespace_casing:
             edits = [e for e in edits if not _same_ignoring_whitespace_casing(e[2], e[3])]
         return edits
