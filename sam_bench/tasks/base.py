@@ -94,7 +94,7 @@ class Task:
 
     Attributes:
       name: the registry key ("cb", "stsb", "glue_rte", "tydiqa_en").
-      benchmark: "superglue" | "glue" | "cbqa" | "tydiqa" | "summarization".
+      benchmark: "superglue" | "glue" | "cbqa" | "tydiqa" | "summarization" | "gec".
       metric_names: the metrics ``score`` returns, named as in the paper tables.
       split_files: (split, path relative to the data root) pairs: the official release file.
       layout: one line describing the expected files, used in error messages.

@@ -45,7 +45,7 @@ Deviations from the reference code (docs/conll2014.md gives the measured agreeme
 * Ties between equally cheap edit sequences: the reference decides them by artefacts of its
   arc list (Bellman–Ford over arcs in insertion order; an arc listed again each time
   Floyd–Warshall finds a shorter path to it gets EPSILON once per listing). Here the shortest
-  path is found in topological order, ties going to the shorter arc, then the first
+  path is found in topological order, ties going to the longer arc, then the first
   predecessor; of the reference's duplicates only the unit arcs present in both lattices are
   reproduced (they count twice in |E| and get EPSILON twice, as there).
 * Where two lattice paths join the same two vertices with the same length but a different
@@ -179,9 +179,10 @@ class _Lattice:
         self.size = float(sum(copies for _, _, copies in self.arcs.values()))  # |E|
         into, self.by_span = defaultdict(list), defaultdict(list)
         for a, (length, _, copies) in self.arcs.items():
-            into[a[1]].append((length, a[0]))
+            into[a[1]].append((-length, a[0]))
             self.by_span[(a[0][0], a[1][0])] += [a] * copies
-        # topological order; ties go to the shortest arc, then the first predecessor
+        # topological order; ties go to the longest arc (the reference relaxes its transitive
+        # arcs after the lattice's own), then the first predecessor
         self.into = [(v, sorted(into[v])) for v in sorted(into)]
 
     def edit(self, arc) -> tuple[int, int, str, str]:

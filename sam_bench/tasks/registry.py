@@ -10,14 +10,14 @@ Registered: SuperGLUE (boolq, cb, copa, multirc, record, rte, wic, wsc, axb, axg
 sst2, mrpc, stsb, qqp, mnli_m, mnli_mm, qnli, glue_rte, wnli; plus sst2_sentences, the
 sentence-level SST-2 release), closed-book QA (natural_questions, web_questions, trivia_qa),
 TyDiQA-GoldP (tydiqa_en, tydiqa_ar, tydiqa_bn, tydiqa_fi, tydiqa_id, tydiqa_ko, tydiqa_ru,
-tydiqa_sw, tydiqa_te) and xsum.
+tydiqa_sw, tydiqa_te), xsum and conll2014.
 """
 
 from __future__ import annotations
 
 import types
 
-from sam_bench.tasks import cbqa, glue, natural_questions, stsb, superglue, tydiqa, xsum
+from sam_bench.tasks import cbqa, conll2014, glue, natural_questions, stsb, superglue, tydiqa, xsum
 from sam_bench.tasks.base import Task
 
 __all__ = ["TASKS", "REGISTRY", "get_task", "register"]
@@ -39,6 +39,7 @@ for _task in (
     natural_questions.TASK, *cbqa.TASKS,
     *tydiqa.TASKS,
     xsum.TASK,
+    conll2014.TASK,
 ):
     register(_task)
 
