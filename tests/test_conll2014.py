@@ -120,6 +120,17 @@ def test_conll_m2_scorer_second_reference_system_by_hand():
         {"precision": p, "recall": r, "f0.5": 1.25 * p * r / (0.25 * p + r)})
 
 
+def test_conll_m2_scorer_single_annotator_variant_of_the_example():
+    """The example without annotator 1's lines and with 'The' kept: 4 valid edits of 6, none
+    wrong -> P 1.0, R 0.6667, F0.5 0.9091 (the reference scorer gives the same)."""
+    single = "\n".join(line for line in REFERENCE_GOLD.splitlines() if not line.endswith("|||1"))
+    _, sources, annotations = _annotations(single)
+    system = ["The cat sat on the mat .", "The dog .", "Giant otters are apex predator ."]
+    assert corpus_counts(sources, system, annotations).tolist() == [[2, 0, 0], [0, 0, 1], [2, 0, 1]]
+    assert m2_score(sources, system, annotations) == pytest.approx(
+        {"precision": 1.0, "recall": 4 / 6, "f0.5": 1.25 * (2 / 3) / (0.25 + 2 / 3)})
+
+
 #: (source, hypothesis, M2 edits, (correct, proposed, gold)) as the reference scorer counts them
 #: (m2scorer 3.2's levenshtein.batch_multi_pre_rec_f1 with its repository's 2016 fix of
 #: sentence-initial insertions, run once on these cases; see docs/conll2014.md)
@@ -315,3 +326,24 @@ def test_conll2014_cell_end_to_end_on_official_format_files(conll_root, tmp_path
         assert math.isfinite(r["value"]) and 0 <= r["value"] <= 100
     assert result["data"]["train_examples"] == {"conll2014": 24}
     assert math.isfinite(result["timing"]["final_train_loss"])
+
+
+def test_conll2014_cell_config_refusals_name_what_is_wrong(conll_root):
+    """Before any compute: pinned subsamples do not exist (the training set has no fixed size),
+    and a missing test file is named with where to get it."""
+    from sam_bench.config import validate_config
+    from sam_bench.errors import ConfigError
+
+    def config(root, subsamples):
+        return {"experiment": "conll", "results_dir": "unused",
+                "data": {"source": "local", "root": str(root), "subsamples": subsamples},
+                "pretrain": {"model": "t5.1.1-tiny"}, "finetune": {"steps": 3, "batch_size": 8},
+                "grids": [{"name": "g", "model": ["t5.1.1-tiny"], "init": ["random"], "task": ["conll2014"],
+                           "subsample_rate": [1.0], "optimizer": ["adafactor(lr=1e-3)"], "seed": [0]}]}
+
+    with pytest.raises(ConfigError, match="conll2014.json pins no subsamples for task 'conll2014'"):
+        validate_config(config(conll_root, "manifest"))
+    (conll_root / TEST_FILE).unlink()
+    with pytest.raises(ConfigError) as err:
+        validate_config(config(conll_root, "generate"))
+    assert f"missing {TEST_FILE}" in str(err.value) and "conll14st-test-data.tar.gz" in str(err.value)
