@@ -346,4 +346,6 @@ def test_conll2014_cell_config_refusals_name_what_is_wrong(conll_root):
     (conll_root / TEST_FILE).unlink()
     with pytest.raises(ConfigError) as err:
         validate_config(config(conll_root, "generate"))
-    assert f"missing {TEST_FILE}" in str(err.value) and "conll14st-test-data.tar.gz" in str(err.value)
+    message = str(err.value)
+    assert "conll2014: missing under" in message and f"{TEST_FILE} (test split)" in message
+    assert "conll14st-test-data.tar.gz" in message and "data_manifests/conll2014.json" in message
