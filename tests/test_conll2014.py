@@ -337,7 +337,8 @@ def test_conll2014_cell_config_refusals_name_what_is_wrong(conll_root):
     def config(root, subsamples):
         return {"experiment": "conll", "results_dir": "unused",
                 "data": {"source": "local", "root": str(root), "subsamples": subsamples},
-                "pretrain": {"model": "t5.1.1-tiny"}, "finetune": {"steps": 3, "batch_size": 8},
+                "pretrain": {"model": "t5.1.1-tiny"},
+                "finetune": {"steps": 3, "batch_size": 8, "eval_every": 3, "eval_batch_size": 16},
                 "grids": [{"name": "g", "model": ["t5.1.1-tiny"], "init": ["random"], "task": ["conll2014"],
                            "subsample_rate": [1.0], "optimizer": ["adafactor(lr=1e-3)"], "seed": [0]}]}
 
