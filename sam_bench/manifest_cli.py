@@ -39,9 +39,10 @@ def build_manifest(dataset: str, shared_root: str | Path | None = None, seeds=No
     out["subsamples"] = {}
     for task_name in out["tasks"]:
         task = get_task(task_name)
-        if not task.trains:
+        split = out["splits"].get(train_split_of(task_name))
+        if not task.trains or split is None:  # no fixed training-set size (conll2014): nothing to pin
             continue
-        n = out["splits"][train_split_of(task_name)]["examples"]
+        n = split["examples"]
         fingerprints = []
         if root is not None and task_name in FINGERPRINTED:
             try:

@@ -250,6 +250,27 @@ CATALOG: dict[str, dict] = {
                    "validation": {"examples": 11305, "source": _TFDS_CATALOG},
                    "test": {"examples": 11301, "source": _TFDS_CATALOG}},
     },
+    "conll2014": {
+        "title": "CoNLL-2014 shared task on grammatical error correction", "tasks": ["conll2014"],
+        "homepage": "https://www.comp.nus.edu.sg/~nlp/conll14st.html", "tfds": None,
+        "urls": ["https://www.comp.nus.edu.sg/~nlp/conll14st/conll14st-test-data.tar.gz"],
+        "get": ["unpack the official test release conll14st-test-data.tar.gz (url) into <root>/conll2014/; "
+                "put a development M2 file at <root>/conll2014/dev.m2 and the training pairs (NUCLE + Lang-8 "
+                "preprocessed as Chollampatt & Ng 2018, both corpora by licence/request from their "
+                "publishers) at <root>/conll2014/train.src + train.trg, or an M2 training corpus at "
+                "<root>/conll2014/train.m2. The training set has no fixed published size, so no subsamples "
+                "are pinned: use data.subsamples: generate"],
+        "files": [{"path": "conll2014/train.src", "split": "train",
+                   "from": "preprocessed NUCLE + Lang-8 source sentences (one per line; train.trg aligned)"},
+                  {"path": "conll2014/train.trg", "split": "train", "from": "their corrections, line-aligned"},
+                  {"path": "conll2014/dev.m2", "split": "validation", "from": "a held-out NUCLE M2 file"},
+                  {"path": "conll2014/conll14st-test-data/noalt/official-2014.combined.m2", "split": "test",
+                   "from": "conll14st-test-data.tar.gz"}],
+        "variants": [{"path": "conll2014/train.m2", "split": "train",
+                      "note": "an annotated training corpus in M2; targets apply the first annotator's edits"}],
+        "splits": {"validation": {"examples": 5448, "source": "FSAM Table 7 (Chollampatt & Ng 2018's dev set)"},
+                   "test": {"examples": 1312, "source": "the CoNLL-2014 test release"}},
+    },
 }
 
 #: training-set sizes for the pins, per training task (tydiqa languages: their share of train)

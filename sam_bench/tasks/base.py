@@ -71,7 +71,7 @@ class Task:
 
     Attributes:
       name: the registry key ("cb", "stsb", "glue_rte", "tydiqa_en").
-      benchmark: "superglue" | "glue" | "cbqa" | "tydiqa" | "summarization".
+      benchmark: "superglue" | "glue" | "cbqa" | "tydiqa" | "summarization" | "gec".
       metric_names: the metrics ``score`` returns, named as in the paper tables.
       source: where the records come from (files, reader, tfds); its ``name`` is set to the task's.
       preprocessor: example -> {"inputs": str, "targets": str} (T5 conventions).

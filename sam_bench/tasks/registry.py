@@ -18,6 +18,7 @@ from __future__ import annotations
 import types
 
 import sam_bench.tasks.cbqa as cbqa
+import sam_bench.tasks.conll2014 as conll2014
 import sam_bench.tasks.glue as glue
 import sam_bench.tasks.natural_questions as natural_questions
 import sam_bench.tasks.stsb as stsb
@@ -44,7 +45,7 @@ for _task in (
     *glue.TASKS_BEFORE_STSB, stsb.TASK, *glue.TASKS_AFTER_STSB,
     natural_questions.TASK, *cbqa.TASKS,
     *tydiqa.TASKS,
-    xsum.TASK,
+    xsum.TASK, conll2014.TASK,
 ):
     register(_task)
 
