@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 from flax import nnx
 
 from sam_bench.errors import CheckpointError
+from sam_bench.io import atomic_write
 from sam_bench.models.checkpoints.base import PathLike, check_architecture, mismatch_error, read_json
 from sam_bench.models.names import PathT, dotted, flat
 from sam_bench.models.registry import FAMILIES, ModelConfig, abstract_model, model_family
@@ -44,9 +44,7 @@ def save_checkpoint(directory: PathLike, params: nnx.State, config: ModelConfig)
     checkpointer = ocp.StandardCheckpointer()
     checkpointer.save(directory / "params", nnx.to_pure_dict(params), force=True)
     checkpointer.wait_until_finished()
-    tmp = directory / "model.json.tmp"
-    tmp.write_text(json.dumps(_config_json(config), indent=1) + "\n")
-    os.replace(tmp, directory / "model.json")
+    atomic_write(directory / "model.json", json.dumps(_config_json(config), indent=1) + "\n")
     return directory
 
 

@@ -8,7 +8,6 @@ import holds the model's float32 parameters plus the largest single tensor.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
 from sam_bench.errors import CheckpointError
+from sam_bench.io import atomic_write
 from sam_bench.models.checkpoints.base import PathLike, TensorSource, read_json
 
 #: Hugging Face weight files of a folder, in the order they are looked for.
@@ -175,6 +175,4 @@ def write_safetensors(path: Path, tensors: Iterable[tuple[str, np.ndarray]], sha
         if arr.shape != tuple(shapes[name]):
             raise ValueError(f"{name}: shape {arr.shape} != {shapes[name]}")
         arrays[name] = arr
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(arrays, tmp, metadata={"format": "pt"})
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: save_file(arrays, tmp, metadata={"format": "pt"}))
