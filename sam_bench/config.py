@@ -24,19 +24,19 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / 
 SCHEMA: dict = yaml.safe_load(SCHEMA_PATH.read_text())
 
 
-def _resolved(node: dict) -> dict:
+def resolve_ref(node: dict) -> dict:
     """A schema node with the definition its `$ref` names merged in (the node's own keys win)."""
     if "$ref" not in node:
         return node
     target = SCHEMA
     for part in node["$ref"].removeprefix("#/").split("/"):
         target = target[part]
-    target = _resolved(target)
+    target = resolve_ref(target)
     return {**target, **node, "properties": {**target.get("properties", {}), **node.get("properties", {})}}
 
 
 def _member_defaults(node: dict) -> dict:
-    return {name: prop["default"] for name, prop in _resolved(node).get("properties", {}).items() if "default" in prop}
+    return {name: prop["default"] for name, prop in resolve_ref(node).get("properties", {}).items() if "default" in prop}
 
 
 # Defaults are written once, as `default:` in the schema. A config gets the top-level ones and, in
@@ -44,7 +44,7 @@ def _member_defaults(node: dict) -> dict:
 # are overrides: what they leave out is the config's section, not a default.
 DEFAULTS: dict[str, Any] = {**_member_defaults(SCHEMA), **{
     name: section for name, prop in SCHEMA["properties"].items()
-    if _resolved(prop).get("type") == "object" and (section := _member_defaults(prop))}}
+    if resolve_ref(prop).get("type") == "object" and (section := _member_defaults(prop))}}
 GRID_DEFAULTS = _member_defaults(SCHEMA["properties"]["grids"]["items"])
 
 
