@@ -172,11 +172,11 @@ def test_every_job_logs_in_its_own_folder(smoke_run):
 
 @pytest.mark.slow
 def test_snakemake_report_holds_every_table_and_figure(smoke_run, tmp_path):
-    """`snakemake --report report.html` after a run: one self-contained page with the PDF, every
+    """`snakemake --cores 1 --report report.html` after a run: one self-contained page with the PDF, every
     table (as its CSV) and every figure (as its PNG) the report rule wrote."""
     workdir, config = smoke_run
     out = tmp_path / "report.html"
-    run = snakemake(workdir, "--report", str(out))
+    run = snakemake(workdir, "--cores", "1", "--report", str(out))  # --cores: pretrain takes them all
     assert run.returncode == 0, run.stderr[-3000:]
     html = out.read_text()
     built = workdir / config["report_dir"]

@@ -1,7 +1,7 @@
 # Aggregate every cell into tidy tables, then regenerate the report from them. A diverged
 # cell writes its result.json like any other (status "diverged"), so both always run.
 # The report's tables and figures are marked for Snakemake's own report as well:
-# `snakemake --report report.html` (or .zip) after a run gives them as one browsable page.
+# `snakemake --cores 1 --report report.html` (or .zip) after a run gives them as one browsable page.
 
 rule aggregate:
     input:
