@@ -2,6 +2,14 @@
 # the aggregated tables and the report. Rules only call the `sam-bench` CLI.
 #   snakemake --cores 2                                   # the default config (CPU, minutes)
 #   snakemake --cores 64 --configfile config/bahri2022.yaml --profile workflow/profiles/slurm
+#   snakemake --cores 1 --report report.html                    # the interactive report of a finished run
+# Parameters: config/README.md (generated from workflow/schemas/config.schema.yaml).
+configfile: "config/default.yaml"  # the default reproduction; a --configfile replaces it (common.smk)
+
+
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/pretrain.smk"

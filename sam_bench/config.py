@@ -21,20 +21,31 @@ from sam_bench.errors import ConfigError
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
-DEFAULTS: dict[str, Any] = {
-    "results_dir": "results",
-    "report_dir": "reports/build",
-    "threads_per_cell": 1,
-    "cells_per_job": 1,
-    "data": {"root": None, "archives": None, "subsamples": "manifest", "synthetic_seed": 0},
-    "pretrain": {"vocab_size": 1000, "steps": 2000, "batch_size": 64, "input_length": 64,
-                 "learning_rate": 0.01, "noise_density": 0.15, "mean_noise_span_length": 3.0, "seed": 0},
-    "finetune": {"eval_batch_size": 128, "max_input_length": 64, "max_target_length": 8, "dropout_rate": 0.1,
-                 "dtype": "float32", "vocab": None, "accumulation_steps": 1, "dynamic_padding": True,
-                 "group_by_length": False},
-    "checkpoint_root": None,
-}
-GRID_DEFAULTS = {"init": ["pretrained"], "subsample_seed": [0]}
+SCHEMA: dict = yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def resolve_ref(node: dict) -> dict:
+    """A schema node with the definition its `$ref` names merged in (the node's own keys win)."""
+    if "$ref" not in node:
+        return node
+    target = SCHEMA
+    for part in node["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    target = resolve_ref(target)
+    return {**target, **node, "properties": {**target.get("properties", {}), **node.get("properties", {})}}
+
+
+def _member_defaults(node: dict) -> dict:
+    return {name: prop["default"] for name, prop in resolve_ref(node).get("properties", {}).items() if "default" in prop}
+
+
+# Defaults are written once, as `default:` in the schema. A config gets the top-level ones and, in
+# each section it has, that section's. A grid gets those of its own keys; its `finetune` and `data`
+# are overrides: what they leave out is the config's section, not a default.
+DEFAULTS: dict[str, Any] = {**_member_defaults(SCHEMA), **{
+    name: section for name, prop in SCHEMA["properties"].items()
+    if resolve_ref(prop).get("type") == "object" and (section := _member_defaults(prop))}}
+GRID_DEFAULTS = _member_defaults(SCHEMA["properties"]["grids"]["items"])
 
 
 def _merge(defaults: dict, given: dict) -> dict:
@@ -54,8 +65,7 @@ def _path(parts) -> str:
 def _schema_problems(config: dict) -> list[str]:
     import jsonschema
 
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(SCHEMA)
     problems = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
         problems.append(f"{_path(error.absolute_path)}: {error.message}")
@@ -222,7 +232,7 @@ def check_config(config: dict) -> tuple[dict, list[str], list[str]]:
     problems = _schema_problems(config)
     if problems:
         return config, problems, []
-    config = _merge(DEFAULTS, config)
+    config = _merge({k: v for k, v in DEFAULTS.items() if not isinstance(v, dict) or k in config}, config)
     config["grids"] = [{**GRID_DEFAULTS, **grid} for grid in config["grids"]]
     problems = _schema_problems(config)
     return config, problems, ([] if problems else _registry_problems(config))

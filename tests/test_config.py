@@ -180,3 +180,49 @@ def test_a_grid_can_read_official_files_in_a_synthetic_config(tmp_path):
     config["grids"][1]["data"] = {"source": "local", "root": str(tmp_path / "nowhere")}
     with pytest.raises(ConfigError, match="grids\\[1\\].task\\[0\\]"):
         validate_config(config)
+
+
+# ------------------------------------------------ defaults and docs: written once, in the schema
+def test_cell_ids_do_not_move():
+    """A cell id hashes the whole expanded cell: a key added to (or dropped from) the defaults
+    moves every id and orphans every finished cell. Change these only on purpose."""
+    config = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    config["grids"] = [g for g in config["grids"] if g["name"] in ("main", "pretraining_check")]
+    assert [c["cell_id"] for c in expand_cells(validate_config(config))] == [
+        "t5.1.1-tiny-tiny_suite-pre-r0.2-adafactor-s0-3a598bbd", "t5.1.1-tiny-tiny_suite-pre-r0.2-sam0.15-s0-e577532c",
+        "t5.1.1-tiny-tiny_suite-pre-r1-adafactor-s0-b2d7c433", "t5.1.1-tiny-tiny_suite-pre-r1-sam0.15-s0-e23a0c7f",
+        "t5.1.1-tiny-tiny_suite-ran-r1-adafactor-s0-3d0686e0"]
+
+
+def test_defaults_are_the_schemas_and_a_grid_override_inherits_the_config():
+    from sam_bench.config import SCHEMA
+
+    finetune = SCHEMA["$defs"]["finetune"]["properties"]
+    config = default_config()
+    del config["finetune"]["max_input_length"]
+    config["grids"][0]["finetune"] = {"steps": 5}
+    cell = next(c for c in expand_cells(validate_config(config)) if c["identity"]["grid"] == "main")
+    assert cell["finetune"]["max_input_length"] == finetune["max_input_length"]["default"]  # the schema's default
+    assert cell["finetune"]["eval_batch_size"] == 256 != finetune["eval_batch_size"]["default"]  # the config's
+    assert cell["finetune"]["steps"] == 5
+    assert "diagnostics" not in validate_config(default_config())  # an absent section stays absent
+    config = default_config()
+    config["grids"][0]["data"] = {"synthetic_seed": 3}  # the suite is the config's: a grid cannot pick another
+    with pytest.raises(ConfigError, match=r"grids\[0\]\.data: .*'synthetic_seed' was unexpected"):
+        validate_config(config)
+
+
+def test_every_config_parameter_has_a_description():
+    from sam_bench.config_docs import parameters
+
+    params = list(parameters())
+    assert len(params) > 60 and {"finetune.steps", "grids[].finetune", "data.synthetic_seed"} <= {p for p, _, _ in params}
+    assert [path for path, node, _ in params if not node.get("description", "").strip()] == []
+
+
+def test_config_readme_table_is_the_schemas():
+    from sam_bench.config_docs import README, render
+
+    text = README.read_text()
+    assert render(text) == text, "config/README.md is out of date: run python -m sam_bench.config_docs"
+    assert "| `finetune.eval_batch_size` | integer (≥ 1) | `128` |" in text

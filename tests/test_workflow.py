@@ -1,5 +1,7 @@
 """End to end: the Snakemake DAG on the smoke config, its reuse of finished cells, and
-resume of an interrupted cell with the same numbers as an uninterrupted run."""
+resume of an interrupted cell with the same numbers as an uninterrupted run; the config the
+workflow reads, its logs and Snakemake's own report."""
+import copy
 import json
 import os
 import shutil
@@ -10,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from sam_bench.config import expand_cells, validate_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -123,3 +127,60 @@ def test_every_variant_family_trains_a_cell(smoke_run, tmp_path, recipe):
     result = run_cell(cell, tmp_path / "cell", progress=False)
     assert result["rows"] and all(r["method"] == parsed.method for r in result["rows"])
     assert result["timing"]["final_train_loss"] > 0
+
+
+def test_default_config_is_the_configfile_and_a_configfile_replaces_it(tmp_path):
+    """Without --configfile the workflow runs config/default.yaml (Snakemake's `configfile:`);
+    a --configfile replaces it whole: what it leaves out takes the schema's default, never the
+    default config's value (Snakemake alone would lay one over the other)."""
+    base = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    base["grids"] = [g for g in base["grids"] if g["name"] == "main"]
+    default = dict(copy.deepcopy(base), results_dir="default_results")  # sets finetune.eval_batch_size: 256
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text(yaml.safe_dump(default))
+    other = copy.deepcopy(base)
+    del other["results_dir"], other["finetune"]["eval_batch_size"]
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    for args in ([], ["--configfile", str(tmp_path / "other.yaml")]):
+        dry = subprocess.run([str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+                              "-n", "--cores", "1", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+        assert dry.returncode == 0, dry.stderr[-3000:]
+
+    def planned(results_dir):  # the cell ids of the table the workflow wrote while planning
+        (table,) = (tmp_path / results_dir / "cell_tables").glob("*.tsv")
+        return [line.split("\t")[0] for line in table.read_text().splitlines()]
+
+    assert planned("default_results") == [c["cell_id"] for c in expand_cells(validate_config(default))]
+    assert planned("results") == [c["cell_id"] for c in expand_cells(validate_config(other))]
+    assert validate_config(other)["finetune"]["eval_batch_size"] == 128
+
+
+@pytest.mark.slow
+def test_every_job_logs_in_its_own_folder(smoke_run):
+    workdir, config = smoke_run
+    results = workdir / "results"
+    cells = sorted((results / "cells").iterdir())
+    assert len(cells) == 8 and all((c / "finetune.log").is_file() for c in cells)
+    (pretrain,) = (results / "pretrain").glob("*/pretrain.log")
+    assert "pretrain" in pretrain.read_text()  # its progress, also shown on the terminal
+    for log in (results / "data" / "synthetic-seed0" / "synthesize.log",
+                results / "summary" / config["experiment"] / "aggregate.log",
+                workdir / config["report_dir"] / "report.log"):
+        assert log.is_file(), log
+
+
+@pytest.mark.slow
+def test_snakemake_report_holds_every_table_and_figure(smoke_run, tmp_path):
+    """`snakemake --cores 1 --report report.html` after a run: one self-contained page with the PDF, every
+    table (as its CSV) and every figure (as its PNG) the report rule wrote."""
+    workdir, config = smoke_run
+    out = tmp_path / "report.html"
+    run = snakemake(workdir, "--cores", "1", "--report", str(out))  # --cores: pretrain takes them all
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = out.read_text()
+    built = workdir / config["report_dir"]
+    tables, figures = sorted((built / "tables").glob("*.csv")), sorted((built / "figures").glob("*.png"))
+    assert len(tables) > 25 and len(figures) > 5
+    for name in [p.name for p in tables + figures] + ["report.pdf", "Tables", "Figures"]:
+        assert name in html, name

@@ -1,16 +1,19 @@
-# Load and validate the config before any job runs; expand it into cells.
+# Validate the config before any job runs (schema, then the registries) and expand it into cells.
+# Every rule logs the stderr of its command (progress, warnings, errors) to a file in the job's
+# folder and still shows it: `2> >(tee {log:q} >&2)`.
 import json
 import sys
-from pathlib import Path
-
-import yaml
 
 from sam_bench.cell_table import cell_batches, write_cell_table
-from sam_bench.config import expand_cells, pretrain_id, synthetic_root, uses_pretraining, validate_config
+from sam_bench.config import DEFAULTS, expand_cells, pretrain_id, synthetic_root, uses_pretraining, validate_config
 from sam_bench.errors import ConfigError
 
-if not config:  # no --configfile: the default reproduction
-    config.update(yaml.safe_load(Path("config/default.yaml").read_text()))
+if workflow.overwrite_configfiles:
+    # Snakemake lays a --configfile over the Snakefile's `configfile:`; a sam-bench config is a whole
+    # experiment, so the command line's replaces it (as --replace-workflow-config would): a key it
+    # leaves out takes the schema's default, never the default reproduction's value
+    config.clear()
+    config.update(workflow.config_settings.overwrite_config)
 try:
     CONFIG = validate_config(dict(config))
 except ConfigError as err:
@@ -30,7 +33,8 @@ BATCHES = cell_batches(list(CELLS), CONFIG["cells_per_job"]) if CONFIG["cells_pe
 DONE_FILES = [f"{RESULTS}/batches/{b}.json" for b in sorted(BATCHES)] if BATCHES else \
     [f"{RESULTS}/cells/{c}/result.json" for c in sorted(CELLS)]
 SUMMARY = f"{RESULTS}/summary/{CONFIG['experiment']}"
-REPORT = f"{CONFIG['report_dir']}/report.pdf"
+REPORT_DIR = CONFIG["report_dir"]
+REPORT = f"{REPORT_DIR}/report.pdf"
 JAX_CACHE = f"{RESULTS}/.jax_cache"
 MESH = CONFIG.get("mesh")
 MESH_ARG = f" --mesh data={MESH.get('data', 1)},fsdp={MESH.get('fsdp', 1)}" if MESH else ""

@@ -5,8 +5,10 @@
 rule synthesize:
     output:
         f"{SYNTHETIC_ROOT}/suite.json",
+    log:
+        f"{SYNTHETIC_ROOT}/synthesize.log",
     params:
         root=SYNTHETIC_ROOT,
         seed=CONFIG["data"]["synthetic_seed"],
     shell:
-        "sam-bench synthesize --root {params.root:q} --seed {params.seed}"
+        "sam-bench synthesize --root {params.root:q} --seed {params.seed} 2> >(tee {log:q} >&2)"

@@ -2,8 +2,8 @@
 # the loss landscape (1-D interpolation θ₁ + α(θ₁ − θ₀), 2-D filter-normalised surface) and
 # the Hessian's top eigenvalue and trace, each a tidy-rows JSON beside the cell's result;
 # then one CSV and the landscape figures. Rules only call the CLI.
-DIAGNOSTICS = CONFIG.get("diagnostics") or {}
-DIAGNOSTIC_KINDS = [k for k in ("landscape", "hessian") if DIAGNOSTICS.get(k)]
+DIAGNOSTICS = CONFIG.get("diagnostics") or DEFAULTS["diagnostics"]
+DIAGNOSTIC_KINDS = [k for k in ("landscape", "hessian") if DIAGNOSTICS[k]]
 DIAGNOSTICS_CSV = f"{SUMMARY}/diagnostics.csv"
 
 
@@ -12,16 +12,19 @@ rule landscape:
         f"{RESULTS}/cells/{{cell}}/result.json",
     output:
         f"{RESULTS}/cells/{{cell}}/landscape.json",
-    threads: CONFIG.get("threads_per_cell", 1)
+    log:
+        f"{RESULTS}/cells/{{cell}}/landscape.log",
+    threads: CONFIG["threads_per_cell"]
     params:
         cell_dir=lambda wildcards: f"{RESULTS}/cells/{wildcards.cell}",
-        points_1d=DIAGNOSTICS.get("points_1d", 21),
-        points_2d=DIAGNOSTICS.get("points_2d", 25),
-        sample=DIAGNOSTICS.get("sample", 64),
+        points_1d=DIAGNOSTICS["points_1d"],
+        points_2d=DIAGNOSTICS["points_2d"],
+        sample=DIAGNOSTICS["sample"],
+        cache=JAX_CACHE,
     shell:
-        "sam-bench landscape --cell-dir {params.cell_dir} --out {output} --sample {params.sample}"
+        "sam-bench landscape --cell-dir {params.cell_dir:q} --out {output:q} --sample {params.sample}"
         " --points-1d {params.points_1d} --points-2d {params.points_2d}"
-        " --threads {threads} --compilation-cache {JAX_CACHE}"
+        " --threads {threads} --compilation-cache {params.cache:q} 2> >(tee {log:q} >&2)"
 
 
 rule hessian:
@@ -29,14 +32,17 @@ rule hessian:
         f"{RESULTS}/cells/{{cell}}/result.json",
     output:
         f"{RESULTS}/cells/{{cell}}/hessian.json",
-    threads: CONFIG.get("threads_per_cell", 1)
+    log:
+        f"{RESULTS}/cells/{{cell}}/hessian.log",
+    threads: CONFIG["threads_per_cell"]
     params:
         cell_dir=lambda wildcards: f"{RESULTS}/cells/{wildcards.cell}",
-        steps=DIAGNOSTICS.get("lanczos_steps", 20),
-        sample=DIAGNOSTICS.get("sample", 64),
+        steps=DIAGNOSTICS["lanczos_steps"],
+        sample=DIAGNOSTICS["sample"],
+        cache=JAX_CACHE,
     shell:
-        "sam-bench hessian --cell-dir {params.cell_dir} --out {output} --sample {params.sample}"
-        " --steps {params.steps} --threads {threads} --compilation-cache {JAX_CACHE}"
+        "sam-bench hessian --cell-dir {params.cell_dir:q} --out {output:q} --sample {params.sample}"
+        " --steps {params.steps} --threads {threads} --compilation-cache {params.cache:q} 2> >(tee {log:q} >&2)"
 
 
 rule diagnostics:
@@ -44,7 +50,13 @@ rule diagnostics:
         expand(f"{RESULTS}/cells/{{cell}}/{{kind}}.json", cell=sorted(CELLS), kind=DIAGNOSTIC_KINDS),
     output:
         DIAGNOSTICS_CSV,
+        # the landscape figures (none when only the Hessian is measured)
+        report(directory(f"{REPORT_DIR}/diagnostics"), patterns=["{name}.png"], category="Diagnostics",
+               caption="../report/diagnostics.rst"),
+    log:
+        f"{SUMMARY}/diagnostics.log",
     params:
-        figures=f"{CONFIG['report_dir']}/figures",
+        figures=f"{REPORT_DIR}/diagnostics",
     shell:
-        "sam-bench diagnostics {input} --out {output} --figures {params.figures}"
+        "mkdir -p {params.figures:q} && sam-bench diagnostics {input:q} --out {output[0]:q} --figures {params.figures:q}"
+        " 2> >(tee {log:q} >&2)"

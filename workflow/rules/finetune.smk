@@ -13,7 +13,9 @@ if not BATCHES:
             lambda wildcards: cell_inputs(CELLS[wildcards.cell]),
         output:
             f"{RESULTS}/cells/{{cell}}/result.json",
-        threads: CONFIG.get("threads_per_cell", 1)
+        log:
+            f"{RESULTS}/cells/{{cell}}/finetune.log",
+        threads: CONFIG["threads_per_cell"]
         resources:
             **CELL_RESOURCES,
         params:
@@ -23,7 +25,7 @@ if not BATCHES:
         shell:
             # every path quoted: a results_dir with a space or a `;` is a path, never a command
             "sam-bench run-cell --cell-table {params.table:q} --cell-id {wildcards.cell:q} --threads {threads}"
-            " --compilation-cache {params.cache:q}{params.mesh}"
+            " --compilation-cache {params.cache:q}{params.mesh} 2> >(tee {log:q} >&2)"
 
 else:
 
@@ -33,7 +35,10 @@ else:
         output:
             # lists the batch's result files; each cell's result.json is written as it finishes
             f"{RESULTS}/batches/{{batch}}.json",
-        threads: CONFIG.get("threads_per_cell", 1)
+        log:
+            # each cell also keeps its own log.jsonl in its folder
+            f"{RESULTS}/batches/{{batch}}.log",
+        threads: CONFIG["threads_per_cell"]
         resources:
             **CELL_RESOURCES,
         params:
@@ -43,4 +48,4 @@ else:
             ids=lambda wildcards: BATCHES[wildcards.batch],
         shell:
             "sam-bench run-cell --cell-table {params.table:q} --cell-id {params.ids:q} --batch-out {output:q}"
-            " --threads {threads} --compilation-cache {params.cache:q}{params.mesh}"
+            " --threads {threads} --compilation-cache {params.cache:q}{params.mesh} 2> >(tee {log:q} >&2)"

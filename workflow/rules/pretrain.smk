@@ -7,6 +7,8 @@ rule pretrain:
         f"{SYNTHETIC_ROOT}/suite.json",
     output:
         f"{RESULTS}/pretrain/{PRETRAIN_ID}/pretrain.json",
+    log:
+        f"{RESULTS}/pretrain/{PRETRAIN_ID}/pretrain.log",
     threads: CONFIG.get("pretrain_threads") or workflow.cores
     params:
         spec=json.dumps(CONFIG["pretrain"], sort_keys=True),
@@ -15,4 +17,4 @@ rule pretrain:
         cache=JAX_CACHE,
     shell:
         "sam-bench pretrain --spec-json {params.spec:q} --corpus {params.corpus:q} --out {params.out:q}"
-        " --threads {threads} --compilation-cache {params.cache:q}"
+        " --threads {threads} --compilation-cache {params.cache:q} 2> >(tee {log:q} >&2)"

@@ -1,5 +1,7 @@
 # Aggregate every cell into tidy tables, then regenerate the report from them. A diverged
 # cell writes its result.json like any other (status "diverged"), so both always run.
+# The report's tables and figures are marked for Snakemake's own report as well:
+# `snakemake --cores 1 --report report.html` (or .zip) after a run gives them as one browsable page.
 
 rule aggregate:
     input:
@@ -9,6 +11,8 @@ rule aggregate:
         f"{SUMMARY}/summary.parquet",
         f"{SUMMARY}/summary.csv",
         f"{SUMMARY}/cells.csv",
+    log:
+        f"{SUMMARY}/aggregate.log",
     params:
         out=SUMMARY,
         cells=f"{RESULTS}/cells",
@@ -16,6 +20,7 @@ rule aggregate:
     shell:
         # the cell ids come from the table: 50,000 result paths would overflow a command line
         "sam-bench aggregate --cells-dir {params.cells:q} --cell-table {params.table:q} --out {params.out:q}"
+        " 2> >(tee {log:q} >&2)"
 
 
 rule report:
@@ -23,10 +28,18 @@ rule report:
         f"{SUMMARY}/summary.parquet",
         f"{SUMMARY}/cells.csv",
     output:
-        REPORT,
+        report(REPORT, category="Report", caption="../report/report_pdf.rst"),
+        # one CSV per table and one PNG per figure (beside them: .md/.tex tables, .pdf figures)
+        report(directory(f"{REPORT_DIR}/tables"), patterns=["{name}.csv"], category="Tables",
+               caption="../report/table.rst", labels={"table": "{name}"}),
+        report(directory(f"{REPORT_DIR}/figures"), patterns=["{name}.png"], category="Figures",
+               caption="../report/figure.rst", labels={"figure": "{name}"}),
+    log:
+        f"{REPORT_DIR}/report.log",
     params:
         summary=SUMMARY,
-        out=lambda wildcards, output: str(Path(output[0]).parent),
+        out=REPORT_DIR,
         title=f"sam-bench: {CONFIG['experiment']}",
     shell:
         "sam-bench report --summary {params.summary:q} --out {params.out:q} --title {params.title:q}"
+        " 2> >(tee {log:q} >&2)"
