@@ -12,6 +12,8 @@ from sam_bench.analysis.significance import f_beta_from_counts, paired_bootstrap
 from sam_bench.tasks.base import UnlabeledSplitError
 from sam_bench.tasks.conll2014 import TASK, TEST_FILE, m2_rows, parse_m2
 from sam_bench.tasks.formats import DataFormatError
+from sam_bench.train.cell_data import TaskData
+from sam_bench.train.chance import text_to_text_chance
 from sam_bench.tasks.m2 import corpus_counts, gold_by_annotator, m2_score, sentence_counts, system_edits
 
 # ------------------------------------------------------------------ fixtures
@@ -350,3 +352,9 @@ def test_conll2014_cell_config_refusals_name_what_is_wrong(conll_root):
     message = str(err.value)
     assert "conll2014: missing under" in message and f"{TEST_FILE} (test split)" in message
     assert "conll14st-test-data.tar.gz" in message and "data_manifests/conll2014.json" in message
+
+
+def test_conll_chance_line_is_the_source_left_unchanged(conll_root):
+    test = TASK.load(conll_root, "test")
+    assert text_to_text_chance(TaskData("conll2014", TASK, test, None)) == {"precision": 100.0, "recall": 0.0,
+                                                                           "f0.5": 0.0}
