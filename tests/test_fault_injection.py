@@ -284,18 +284,19 @@ def test_fault_injection_cli_error_is_one_line_and_debug_shows_the_traceback(tmp
 
 
 def test_fault_injection_verify_fails_on_changed_files(tmp_path, monkeypatch):
-    from sam_bench.data import manifests
+    from sam_bench import manifest_cli
+    from sam_bench.data import manifests, pins
 
-    manifest = manifests.load_manifest("super_glue_cb")
+    manifest = pins.load_manifest("super_glue_cb")
     entry = next(f for f in manifest["files"] if f["sha256"] and not f["sha256_source"].startswith("official"))
     (tmp_path / entry["path"]).parent.mkdir(parents=True)
     (tmp_path / entry["path"]).write_text('{"premise": "changed"}\n')
     changed = [r for r in manifests.verify(tmp_path, ["super_glue_cb"]) if r["path"].endswith(entry["path"])]
     assert [r["status"] for r in changed] == ["CHANGED"]
-    monkeypatch.setattr(manifests, "verify", lambda *a, **k: changed)  # only the CHANGED file, nothing missing
+    monkeypatch.setattr(manifest_cli, "verify", lambda *a, **k: changed)  # only the CHANGED file, nothing missing
     args = ["verify", "--root", str(tmp_path), "--dataset", "super_glue_cb"]
-    assert manifests.main(args) == 1
-    assert manifests.main(args + ["--allow-changed"]) == 0
+    assert manifest_cli.main(args) == 1
+    assert manifest_cli.main(args + ["--allow-changed"]) == 0
 
 
 # ------------------------------------------------------------------ the workflow

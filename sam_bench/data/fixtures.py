@@ -337,6 +337,30 @@ def _others(root: Path, t: _Text, sizes: dict, skip) -> None:
                 atomic_write(root / "xsum" / "xsum-extracts-from-downloads" / f"{ident}.data", text)
 
 
+def _conll2014(root: Path, t: _Text, sizes: dict, skip) -> None:
+    if "conll2014" in skip:
+        return
+
+    def fix(words, k):  # the sentence with word k corrected (an agreement "s")
+        return words[:k] + [words[k] + "s"] + words[k + 1:]
+
+    def m2(n):  # the official M2 layout: S line, one A line per gold edit (annotator 0), blank line
+        blocks = []
+        for _ in range(n):
+            words = t.phrase(4, 8).split()
+            k = int(t.rng.integers(len(words)))
+            blocks.append(f"S {' '.join(words)}\nA {k} {k + 1}|||SVA|||{fix(words, k)[k]}|||REQUIRED|||-NONE-|||0\n")
+        return "\n".join(blocks)
+
+    d = root / "conll2014"
+    atomic_write(d / "conll14st-test-data" / "noalt" / "official-2014.combined.m2", m2(sizes["test"]))
+    atomic_write(d / "dev.m2", m2(sizes["validation"]))
+    pairs = [(words, fix(words, int(t.rng.integers(len(words))))) for words in
+             (t.phrase(4, 8).split() for _ in range(sizes["train"]))]
+    atomic_write(d / "train.src", "".join(" ".join(src) + "\n" for src, _ in pairs))
+    atomic_write(d / "train.trg", "".join(" ".join(trg) + "\n" for _, trg in pairs))
+
+
 def write_official_files(root: str | Path, seed: int = 0, n_train: int = 24, n_eval: int = 8, n_test: int = 6,
                          words=DEFAULT_WORDS, skip=(), edge_cases: bool = True) -> Path:
     """Write generated examples for every dataset (except those in ``skip``) in the official
@@ -344,7 +368,7 @@ def write_official_files(root: str | Path, seed: int = 0, n_train: int = 24, n_e
     that readers skip with a warning (a corrupted QQP row, a missing XSUM article)."""
     root = Path(root)
     sizes = _sizes(n_train, n_eval, n_test)
-    for i, part in enumerate((_superglue, _glue, _others)):
+    for i, part in enumerate((_superglue, _glue, _others, _conll2014)):
         part(root, _Text(np.random.default_rng([seed, 77, i]), words, edge_cases), sizes, set(skip))
     return root
 
