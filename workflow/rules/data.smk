@@ -3,6 +3,7 @@
 # `local` and `tfds` read the user's official files; the loaders check them.
 
 rule synthesize:
+    priority: 10  # the critical path: the pretrained cells wait on it, so it starts first
     output:
         f"{SYNTHETIC_ROOT}/suite.json",
     log:

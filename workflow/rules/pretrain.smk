@@ -3,6 +3,7 @@
 # `pretrain_threads` leaves some to cells that do not wait for it (checkpoint-initialised ones).
 
 rule pretrain:
+    priority: 10  # the critical path: the pretrained cells wait on it, so it starts first
     input:
         f"{SYNTHETIC_ROOT}/suite.json",
     output:
