@@ -11,12 +11,15 @@ two passes) divided by the rate this core reaches on one large float32 matmul
 both alike). Everything else a step does (dropout bits, softmax, GELU, layer norms, the
 optimizer update over 22.7M parameters) is overhead above the floor.
 
-"before": every batch padded to the cell's max length (64 for SST-2, 128 for STS-B) and
-dropout masks from XLA's RngBitGenerator (``rbg``), as cells ran until this change.
-"after": each batch padded to the power-of-two bucket of its longest row
-(``finetune.dynamic_padding``) and dropout masks from the counter-based hash
-(``sam_bench.models.dropout``). The per-task rows weight the bucket lengths by how often
-real batches of 16 (from ../shared/data, MiniLM's tokenizer) fall in each bucket.
+"before": every batch padded to the cell's max length (64 for SST-2, 128 for STS-B), dropout
+masks from XLA's RngBitGenerator (``rbg``) and a step that allocates new parameter and optimizer
+buffers each call, as cells ran before the CPU step work.
+"after": as cells run now: batches grouped by length (``finetune.group_by_length``, the
+study's setting) and each padded to the bucket of its longest row (``finetune.dynamic_padding``),
+dropout masks from the counter-based hash (``sam_bench.models.dropout``) and the parameter and
+optimizer buffers donated to the step (``make_train_step(donate=True)``). The per-task rows
+weight the bucket lengths by how often the cells' real batches of 16 (from ../shared/data,
+MiniLM's tokenizer, the first 200 steps of seed 0) fall in each bucket.
 """
 from __future__ import annotations
 
@@ -58,22 +61,22 @@ def rbg_keep_mask(words, shape, keep):
 
 
 def bucket_shares(task: str, max_length: int, batches: int = 200) -> dict[int, float]:
-    """How often a random batch of 16 real training examples pads to each bucket."""
-    import numpy as np
-
-    from sam_bench.data.batching import indices_at_step, trim_padding
+    """How often a cell's batch of 16 real training examples (grouped by length, seed 0) pads
+    to each bucket."""
+    from sam_bench.data.batching import batch_at_step, row_lengths, trim_padding
     from sam_bench.data.encoding import encode_examples
     from sam_bench.data.sources import make_source
     from sam_bench.models import model_config
-    from sam_bench.models.tokenizers import load_tokenizer
     from sam_bench.models.checkpoints import resolve_named_checkpoint
+    from sam_bench.models.tokenizers import load_tokenizer
     from sam_bench.tasks import get_task, load_training_pairs
 
     config = model_config("all-minilm-l6-v2")
     tokenizer = load_tokenizer(config, resolve_named_checkpoint("all-minilm-l6-v2"))
     data = load_training_pairs(task, make_source("local", DATA), 1.0, 0, form="encoder")
     split = encode_examples(data.pairs, get_task(task).encoder.kind, tokenizer, max_length, where=task)
-    counts = Counter(trim_padding(split.take(indices_at_step(len(split), BATCH, 0, s)).as_batch())["input_ids"].shape[1]
+    lengths = row_lengths(split)
+    counts = Counter(trim_padding(batch_at_step(split, BATCH, 0, s, lengths))["input_ids"].shape[1]
                      for s in range(batches))
     return {length: n / batches for length, n in sorted(counts.items())}
 
@@ -107,53 +110,65 @@ def main(argv=None) -> int:
     objective = encoder_objective(graphdef, "classification")
     hash_mask = dropout_module.keep_mask
 
-    steps = {}  # (method, dropout impl, length) -> (jitted step, state, batch)
-    for method, (recipe, _) in recipes.items():
-        for impl, mask_fn in (("rbg", rbg_keep_mask), ("hash", hash_mask)):
-            dropout_module.keep_mask = mask_fn  # read at trace time
-            for length in lengths:
-                optimizer, gradient = parse_recipe(recipe).build(BATCH, 1)
-                step = make_train_step(objective, optimizer, gradient)
-                rng = np.random.default_rng(length)
-                batch = {"input_ids": rng.integers(1000, 30000, (BATCH, length)).astype(np.int32),
-                         "token_type_ids": np.zeros((BATCH, length), np.int32),
-                         "attention_mask": np.ones((BATCH, length), np.int32),
-                         "label": rng.integers(0, 2, BATCH).astype(np.int32)}
-                state = optimizer.init(params)
-                out = step(params, state, batch, jax.random.key(0))  # compile (and trace with this mask)
-                jax.block_until_ready(out)
-                steps[(method, impl, length)] = (step, out[1], batch)
+    def batch_of(length):
+        rng = np.random.default_rng(length)
+        return {"input_ids": rng.integers(1000, 30000, (BATCH, length)).astype(np.int32),
+                "token_type_ids": np.zeros((BATCH, length), np.int32),
+                "attention_mask": np.ones((BATCH, length), np.int32),
+                "label": rng.integers(0, 2, BATCH).astype(np.int32)}
+
+    # (method, "before" | "after", length) -> [jitted step, params, state, batch]; "before" only
+    # at each task's max length (it pads every batch there)
+    variants = {"before": (rbg_keep_mask, False), "after": (hash_mask, True)}
+    rows = [(m, "before", n) for m in recipes for n in sorted(set(tasks.values()))]
+    rows += [(m, "after", n) for m in recipes for n in lengths]
+    steps = {}
+    for method, variant, length in rows:
+        mask_fn, donate = variants[variant]
+        dropout_module.keep_mask = mask_fn  # read at trace time
+        optimizer, gradient = parse_recipe(recipes[method][0]).build(BATCH, 1)
+        step = make_train_step(objective, optimizer, gradient, donate=donate)
+        own = jax.tree.map(jnp.array, params)  # its own buffers: a donating step consumes them
+        batch = batch_of(length)
+        out = step(own, optimizer.init(own), batch, jax.random.key(0))  # compile (and trace with this mask)
+        jax.block_until_ready(out)
+        steps[(method, variant, length)] = [step, out[0], out[1], batch]
     dropout_module.keep_mask = hash_mask
 
     times = {key: [] for key in steps}
     rates = []
     for r in range(repeats):  # round-robin: load from other processes hits every row alike
         rates.append(matmul_rate(jax, jnp))
-        for key, (step, state, batch) in steps.items():
+        for key, entry in steps.items():
+            step, p, state, batch = entry
             t = time.perf_counter()
-            jax.block_until_ready(step(params, state, batch, jax.random.key(r + 1)))
+            entry[1], entry[2], loss = step(p, state, batch, jax.random.key(r + 1))
+            jax.block_until_ready(loss)
             times[key].append(time.perf_counter() - t)
     rate = statistics.median(rates)
     sec = {key: statistics.median(v) for key, v in times.items()}
 
     print(f"matmul floor rate: {rate / 1e9:.1f} GFLOP/s (one core, float32); jax {jax.__version__}; "
           f"{repeats} rounds, medians")
-    print(f"\n{'method':7} {'length':>6} {'floor s':>8} {'rbg s':>7} {'x floor':>8} {'hash s':>7} {'x floor':>8}")
+    print(f"\n{'method':7} {'length':>6} {'floor s':>8} {'after s':>8} {'x floor':>8}")
     for method, (_, passes) in recipes.items():
         for length in lengths:
             floor = step_flops(config, length, passes) / rate
-            a, b = sec[(method, "rbg", length)], sec[(method, "hash", length)]
-            print(f"{method:7} {length:>6} {floor:8.3f} {a:7.3f} {a / floor:8.2f} {b:7.3f} {b / floor:8.2f}")
-    print("\nPer task, batches of 16 real training examples (bucket shares from ../shared/data):")
-    print(f"{'task':15} {'method':7} {'before s':>9} {'after s':>8} {'speed-up':>9} {'after floor s':>14} {'x floor':>8}")
+            b = sec[(method, "after", length)]
+            print(f"{method:7} {length:>6} {floor:8.3f} {b:8.3f} {b / floor:8.2f}")
+    print("\nPer task, the cells' batches of 16 real training examples (bucket shares from ../shared/data):")
+    print(f"{'task':15} {'method':7} {'before s':>9} {'x floor':>8} {'after s':>8} {'speed-up':>9} "
+          f"{'after floor s':>14} {'x floor':>8}")
     worst = 0.0
     for task, max_length in tasks.items():
         for method, (_, passes) in recipes.items():
-            before = sec[(method, "rbg", max_length)]
-            after = sum(share * sec[(method, "hash", length)] for length, share in shares[task].items())
+            before = sec[(method, "before", max_length)]
+            before_floor = step_flops(config, max_length, passes) / rate
+            after = sum(share * sec[(method, "after", length)] for length, share in shares[task].items())
             floor = sum(share * step_flops(config, length, passes) for length, share in shares[task].items()) / rate
             worst = max(worst, after / floor)
-            print(f"{task:15} {method:7} {before:9.3f} {after:8.3f} {before / after:8.2f}x {floor:14.3f} {after / floor:8.2f}")
+            print(f"{task:15} {method:7} {before:9.3f} {before / before_floor:8.2f} {after:8.3f} "
+                  f"{before / after:8.2f}x {floor:14.3f} {after / floor:8.2f}")
         print(f"  {task} buckets: " + ", ".join(f"{k}: {v:.0%}" for k, v in shares[task].items()))
     print(f"\nlargest after/floor ratio: {worst:.2f} (target <= 2.0)")
     return 0

@@ -318,3 +318,19 @@ def test_eval_batches_pad_to_one_shape():
     assert np.array_equal(last["inputs"][:n_real], split.inputs[8:])
     assert not last["inputs"][n_real:].any()
     assert np.array_equal(np.concatenate([b["targets"][:n] for b, n in out]), split.targets)
+
+
+def test_eval_batches_in_length_order_put_back_in_file_order():
+    split = _toy_split(10)
+    lengths = batching.row_lengths(split)
+    order = batching.length_order(split)
+    assert sorted(order.tolist()) == list(range(10))
+    assert np.all(np.diff(lengths[order]) <= 0)  # longest first
+    out = list(batching.eval_batches(split, 4, order))
+    assert [n for _, n in out] == [4, 4, 2]
+    rows = [r for b, n in out for r in b["inputs"][:n].tolist()]
+    assert rows == split.inputs[order].tolist()
+    # the first batch holds the longest rows, so trimming keeps more columns there than in the last
+    widths = [batching.trim_padding(b)["inputs"].shape[1] for b, _ in out]
+    assert widths[0] >= widths[-1]
+    assert batching.in_file_order(rows, order) == split.inputs.tolist()

@@ -200,3 +200,20 @@ def test_data_parallel_ascent_is_global_and_m_sharpness_is_per_device():
 
     result = subprocess.run([sys.executable, "-c", _DATA_PARALLEL], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("recipe", ["adamw(lr=1e-2)", "fsam(rho=0.1, a=8, s=0.5, fi=1) + adamw(lr=1e-2)"])
+def test_donating_the_state_computes_the_same_steps(recipe):
+    params, batch, objective = _mlp(0)
+    optimizer, gradient = parse_recipe(recipe).build(N, 1)
+    kept = make_train_step(objective, optimizer, gradient)
+    donated = make_train_step(objective, optimizer, gradient, donate=True)
+    a = (params, optimizer.init(params))
+    b = jax.tree.map(jnp.array, a)  # its own buffers, handed over to the donating step
+    for t in range(3):
+        *a, loss_a = kept(*a, batch, jax.random.key(t))
+        *b, loss_b = donated(*b, batch, jax.random.key(t))
+        assert float(loss_a) == float(loss_b)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert not jax.tree.leaves(params)[0].is_deleted()  # the kept step left its input alone

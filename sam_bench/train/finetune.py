@@ -215,7 +215,7 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
     train, mixture = training.train, training.mixture
     opt_state = optimizer.init(params)
     train_step = make_train_step(training.objective, optimizer, gradient, accumulation_steps=ft.accumulation_steps,
-                                 mesh=mesh)
+                                 mesh=mesh, donate=True)
     uniform = uniform_loss(config, cell)
 
     def note(message: str) -> None:  # said on stderr and kept in the cell's log

@@ -153,7 +153,8 @@ def run_lm_cell(cell: Cell | dict, out_dir: str | Path, *, progress: bool = True
     optimizer, gradient = parse_recipe(cell.optimizer).build(ft.batch_size, ft.accumulation_steps)
     lm = prepare(cell)
     params, opt_state = lm.initial_params, optimizer.init(lm.initial_params)
-    train_step = make_train_step(lm.objective, optimizer, gradient, accumulation_steps=ft.accumulation_steps)
+    train_step = make_train_step(lm.objective, optimizer, gradient, accumulation_steps=ft.accumulation_steps,
+                                 donate=True)
     per_example = jax.jit(lambda p, b: lm.objective.per_example_loss(p, b, None))
 
     checkpoints = TrainStateCheckpoints(out_dir / "checkpoint")

@@ -47,7 +47,7 @@ def run_pretrain(spec: dict, corpus: Path, out_dir: Path, progress: bool = True)
     graphdef, params = init_params(config, seed=spec["seed"])
     optimizer = optax.adafactor(learning_rate=spec["learning_rate"])
     opt_state = optimizer.init(params)
-    train_step = make_train_step(make_loss_fn(graphdef), optimizer, standard_gradient)
+    train_step = make_train_step(make_loss_fn(graphdef), optimizer, standard_gradient, donate=True)
 
     # T5's rule: the longest raw chunk whose corrupted inputs fit input_length
     length, target_length = random_spans_helper(spec["input_length"], spec["noise_density"],

