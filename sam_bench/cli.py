@@ -140,7 +140,7 @@ def cmd_data(args) -> None:
 
 
 def cmd_memory(args) -> None:
-    from sam_bench.models.memory import main as memory_main
+    from sam_bench.memory import main as memory_main
 
     sys.exit(memory_main(args.args))
 

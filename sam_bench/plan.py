@@ -1,6 +1,6 @@
 """`sam-bench plan CONFIG --device tpu-v3 --mesh data=8`: what a config will cost before it runs.
 
-For every cell: its steps, the training state per device on the mesh (models/memory.py:
+For every cell: its steps, the training state per device on the mesh (memory.py:
 weights, gradients, optimizer state and SAM's copy; activations not included) and the
 accelerator-hours. The time per step is measured where a measurement exists for the device
 (rows {device, model, method, batch_size, devices, seconds_per_step} in JSON files under
@@ -29,7 +29,7 @@ import yaml
 from sam_bench import parallel
 from sam_bench.config import check_config, expand_cells
 from sam_bench.errors import ConfigError
-from sam_bench.models.memory import GIB, estimate_memory
+from sam_bench.memory import GIB, estimate_memory
 from sam_bench.models.registry import abstract_model, model_config
 from sam_bench.optim import parse_recipe
 

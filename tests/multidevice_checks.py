@@ -144,7 +144,7 @@ def main(out_dir):
                         "params": max_relative(resumed_p, continued_p),
                         "loss": max_relative(np.array(resumed_l), np.array(continued_l))}
     # per-device memory: what `sam-bench memory --mesh` counts vs the bytes device 0 really holds
-    from sam_bench.models.memory import estimate_memory
+    from sam_bench.memory import estimate_memory
     from sam_bench.models.registry import abstract_model, model_config
     from sam_bench.optim.base import make_base_optimizer
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sam_bench.analysis.hessian import hutchinson_trace, hvp, top_eigenvalue
+from sam_bench.curvature import hutchinson_trace, hvp, top_eigenvalue
 
 
 def _quadratic(eigenvalues, seed=0):

@@ -107,3 +107,37 @@ def test_import_graph_has_no_cycles_and_no_data_to_tasks_edge():
     backwards = sorted((a, b) for a, targets in graph.items() for b in targets
                        if a.startswith("sam_bench.data") and b.startswith("sam_bench.tasks"))
     assert not backwards, f"sam_bench.data must not import sam_bench.tasks (tasks -> data only): {backwards}"
+
+
+#: docs/architecture.md's layers, top to bottom: a module imports only its own layer or below.
+LAYERS = [
+    ["cli", "manifest_cli", "config_docs"],
+    ["report", "plan", "memory"],
+    ["config"],
+    ["analysis"],
+    ["train"],
+    ["optim"],
+    ["models"],
+    ["tasks"],
+    ["data"],
+    ["errors", "io", "runtime", "parallel", "fingerprint", "cell_table", "cell", "curvature"],
+]
+
+
+def _layer(module: str) -> int | None:
+    room = module.split(".")[1] if "." in module else None
+    return next((i for i, rooms in enumerate(LAYERS) if room in rooms), None)
+
+
+def upward_edges(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted((a, b) for a, targets in graph.items() for b in targets
+                  if _layer(a) is not None and _layer(b) is not None and _layer(b) < _layer(a))
+
+
+def test_import_graph_flows_down_the_documented_layers():
+    graph = import_graph()
+    rooms = {m.split(".")[1] for m in graph if m.count(".") >= 1}
+    assert rooms <= {r for rooms_ in LAYERS for r in rooms_}, f"rooms missing from LAYERS: {rooms - set(sum(LAYERS, []))}"
+    assert upward_edges(graph) == []
+    assert upward_edges({"sam_bench.models.memory": {"sam_bench.optim.base"}}) == [
+        ("sam_bench.models.memory", "sam_bench.optim.base")]  # the check sees a planted one

@@ -245,7 +245,7 @@ def test_load_initial_params_specs(tmp_path, tiny_t5, monkeypatch):
 
 
 def test_memory_estimates():
-    from sam_bench.models.memory import estimate_memory, memory_table
+    from sam_bench.memory import estimate_memory, memory_table
 
     plain = estimate_memory("t5.1.1-small", optimizer="adamw")
     sam = estimate_memory("t5.1.1-small", optimizer="adamw", sam=True)
@@ -289,7 +289,7 @@ def test_bert_tokenizer_from_vocab_txt(tmp_path):
 
 
 def test_memory_cli_runs(capsys):
-    from sam_bench.models.memory import main
+    from sam_bench.memory import main
 
     assert main(["bert-tiny", "--optimizer", "sgd"]) == 0
     assert "bert-tiny" in capsys.readouterr().out

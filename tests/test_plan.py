@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from sam_bench import parallel
-from sam_bench.models.memory import GIB, estimate_memory
+from sam_bench.memory import GIB, estimate_memory
 from sam_bench.models.registry import abstract_model, model_config
 from sam_bench.plan import DEVICES, main, plan
 
@@ -77,7 +77,7 @@ def test_bad_mesh_is_named(spec, message):
 
 
 def test_memory_per_device_splits_over_fsdp_only(capsys):
-    from sam_bench.models.memory import main as memory_main
+    from sam_bench.memory import main as memory_main
 
     whole = estimate_memory("t5.1.1-small", optimizer="adafactor", sam=True)
     data_only = estimate_memory("t5.1.1-small", optimizer="adafactor", sam=True, mesh="data=8")

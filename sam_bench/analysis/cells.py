@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from sam_bench.analysis import landscape
-from sam_bench.analysis.hessian import curvature
+from sam_bench.curvature import curvature
 from sam_bench.cell import as_cell
 from sam_bench.errors import ConfigError
 from sam_bench.io import read_json

@@ -1,8 +1,8 @@
 """Models: T5.1.1/mT5 and BERT-family encoders, losses, decoding, checkpoint import.
 
 Heavier pieces are imported from their modules: ``sam_bench.models.checkpoints``
-(import/export, ``load_initial_params``), ``sam_bench.models.tokenizers`` and
-``sam_bench.models.memory``.
+(import/export, ``load_initial_params``) and ``sam_bench.models.tokenizers``; the memory
+planner over models and optimizers is ``sam_bench.memory``.
 """
 
 from sam_bench.models.bert import (

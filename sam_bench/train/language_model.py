@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from sam_bench.analysis.hessian import curvature
+from sam_bench.curvature import curvature
 from sam_bench.cell import Cell, as_cell
 from sam_bench.data.batching import batch_at_step, eval_batches
 from sam_bench.data.corpus import CORPORA, WindowSplit, byte_windows, corpus_problems, unigram_entropy

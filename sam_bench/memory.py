@@ -17,7 +17,7 @@ optimizer state and SAM's copy split over ``fsdp`` as ``sam_bench.parallel`` lay
 Activations depend on batch size, sequence lengths and rematerialisation and are not
 included: measure them with a short run.
 
-``python -m sam_bench.models.memory t5.1.1-xl --optimizer adafactor`` prints the table.
+``python -m sam_bench.memory t5.1.1-xl --optimizer adafactor`` prints the table.
 """
 
 from __future__ import annotations
