@@ -2,6 +2,7 @@
 did not train on, through a new head per task fitted on its frozen features."""
 import string
 
+import jax
 import numpy as np
 import pytest
 
@@ -90,3 +91,32 @@ def test_landscape_and_hessian_of_a_finished_encoder_cell(setup, tmp_path):
     assert {r["metric"] for r in hessian_rows(fc, steps=3, probes=2)} == {"hessian_top_eigenvalue", "hessian_trace"}
     with pytest.raises(ConfigError, match="not a finished cell"):
         load_finished_cell(tmp_path)
+
+
+def test_hessian_at_the_best_and_the_final_weights_of_a_finished_cell(setup, tmp_path):
+    """A cell keeps the weights of its best evaluation (its selection metric's best step);
+    the Hessian rows are measured at those and at the final weights, each named."""
+    from sam_bench.analysis.cells import hessian_rows, load_finished_cell
+    from sam_bench.curvature import curvature
+
+    root, folder = setup
+    config = _config(root, folder, tmp_path, ["cola"])
+    del config["grids"][0]["eval_tasks"]
+    config["finetune"].update(steps=6, eval_every=2)
+    (cell,) = expand_cells(validate_config(config))
+    out = tmp_path / "cells" / cell["cell_id"]
+    result = run_cell(cell, out, progress=False)
+    history = [h for h in result["curve"] if (h["task"], h["metric"]) == ("qnli", "accuracy")]
+    best = max(history, key=lambda h: h["value"])  # the first of equal values: later ones are not better
+    fc = load_finished_cell(out, sample=4)
+    assert fc.step == 6 and fc.best_step == best["step"] and fc.best_of == "qnli/accuracy"
+    rows = hessian_rows(fc, steps=3, probes=2)
+    by = {(r["weights"], r["metric"]): r for r in rows}
+    assert set(by) == {(w, m) for w in ("final", "best") for m in ("hessian_top_eigenvalue", "hessian_trace")}
+    assert by[("best", "hessian_top_eigenvalue")]["step"] == best["step"]
+    assert by[("final", "hessian_top_eigenvalue")]["step"] == 6
+    # the best rows are the curvature of the kept weights, not of the final ones
+    spectrum, _, _ = curvature(fc.loss_fn, fc.best, steps=3, probes=2, seed=cell["seed"])
+    assert by[("best", "hessian_top_eigenvalue")]["value"] == pytest.approx(spectrum.top_eigenvalue, rel=1e-6)
+    if fc.best_step != fc.step:
+        assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(fc.best), jax.tree.leaves(fc.final)))

@@ -1,5 +1,5 @@
 """A finished cell, read back for diagnostics: its initial weights θ₀, its final weights θ₁
-(the last checkpoint), and its training loss on a fixed sample (the first ``sample`` training
+(the last checkpoint), the weights of its best evaluation when it kept them, and its training loss on a fixed sample (the first ``sample`` training
 examples in file order, dropout off), so curvature and landscapes never slow the cell itself.
 
 Then ``hessian_rows`` and ``landscape_rows`` measure that loss and return tidy rows carrying
@@ -23,7 +23,7 @@ from sam_bench.models import model_family
 from sam_bench.optim import parse_recipe
 from sam_bench.train import encoder, language_model, text_to_text
 from sam_bench.train.checkpoint import TrainStateCheckpoints
-from sam_bench.train.finetune import load_model
+from sam_bench.train.finetune import BEST_WEIGHTS, load_model
 
 __all__ = ["FinishedCell", "load_finished_cell", "hessian_rows", "landscape_rows"]
 
@@ -36,6 +36,16 @@ class FinishedCell:
     step: int
     loss_fn: Callable[[Any], Any]      # params -> training loss on the fixed sample
     sample: int                        # examples in the fixed sample
+    best: Any = None                   # the weights of its best evaluation (finetune.BEST_WEIGHTS), if kept
+    best_step: int | None = None
+    best_of: str | None = None         # "task/metric" the best weights are best on
+
+    def weights(self) -> dict[str, tuple[int, Any]]:
+        """{"final": (step, θ₁)} and, when the cell kept them, {"best": (step, weights)}."""
+        out = {"final": (self.step, self.final)}
+        if self.best is not None:
+            out["best"] = (self.best_step, self.best)
+        return out
 
     def row_base(self) -> dict:
         c = self.cell
@@ -67,17 +77,32 @@ def load_finished_cell(cell_dir: str | Path, sample: int = 64) -> FinishedCell:
     if restored is None:
         raise ConfigError(f"{cell_dir}/checkpoint holds no checkpoint to measure")
     step, (final, _), _ = restored
+    best, best_step, best_of = None, None, None
+    if (cell_dir / BEST_WEIGHTS).is_dir():  # fine-tuning cells keep them; LM cells measure in the loop
+        kept = TrainStateCheckpoints(cell_dir / BEST_WEIGHTS, keep=1).restore(initial)
+        if kept is not None:
+            best_step, best, meta = kept
+            best_of = f"{meta['task']}/{meta['metric']}"
     loss_fn = language_model.sample_loss_fn(objective, train, sample)
-    return FinishedCell(cell, initial, final, int(step), loss_fn, min(sample, len(train)))
+    return FinishedCell(cell, initial, final, int(step), loss_fn, min(sample, len(train)), best,
+                        None if best_step is None else int(best_step), best_of)
 
 
 def hessian_rows(fc: FinishedCell, steps: int = 20, probes: int = 10) -> list[dict]:
-    """``hessian_top_eigenvalue`` (Lanczos) and ``hessian_trace`` (Hutchinson) at θ₁."""
-    spectrum, trace, stderr = curvature(fc.loss_fn, fc.final, steps=steps, probes=probes, seed=fc.cell["seed"])
-    base = {**fc.row_base(), "hparam_name": "sample", "hparam_value": fc.sample}
-    return [{**base, "metric": "hessian_top_eigenvalue", "value": spectrum.top_eigenvalue,
-             "residual": spectrum.residual, "lanczos_steps": spectrum.steps},
-            {**base, "metric": "hessian_trace", "value": trace, "stderr": stderr, "probes": probes}]
+    """``hessian_top_eigenvalue`` (Lanczos) and ``hessian_trace`` (Hutchinson) at the final
+    weights θ₁ and, when the cell kept them, at its best evaluation's weights (rows say which
+    in ``weights``; measured once when both are the same step)."""
+    rows, measured = [], {}
+    for which, (step, params) in fc.weights().items():
+        if step not in measured:
+            measured[step] = curvature(fc.loss_fn, params, steps=steps, probes=probes, seed=fc.cell["seed"])
+        spectrum, trace, stderr = measured[step]
+        base = {**fc.row_base(), "step": step, "weights": which, "hparam_name": "sample", "hparam_value": fc.sample,
+                **({"best_of": fc.best_of} if which == "best" else {})}
+        rows += [{**base, "metric": "hessian_top_eigenvalue", "value": spectrum.top_eigenvalue,
+                  "residual": spectrum.residual, "lanczos_steps": spectrum.steps},
+                 {**base, "metric": "hessian_trace", "value": trace, "stderr": stderr, "probes": probes}]
+    return rows
 
 
 def landscape_rows(fc: FinishedCell, points_1d: int = 21, points_2d: int = 25, seed: int = 0) -> list[dict]:

@@ -67,20 +67,19 @@ def damaged_files(step_dir: Path) -> list[str]:
 
 
 class TrainStateCheckpoints:
-    """The last two training states of one cell: if the latest cannot be restored (a damaged
-    file, a truncated write), the cell falls back to the one before, or starts over."""
+    """The last ``keep`` (two) training states of one cell: if the latest cannot be restored (a
+    damaged file, a truncated write), the cell falls back to the one before, or starts over."""
 
-    KEEP = 2
-
-    def __init__(self, directory: str | Path, say: Callable[[str], None] = print):
+    def __init__(self, directory: str | Path, say: Callable[[str], None] = print, keep: int = 2):
         self.directory = Path(directory).resolve()
         self.say = say
+        self.keep = keep
         self.manager = self._manager()
 
     def _manager(self):
         return ocp.CheckpointManager(
             self.directory,
-            options=ocp.CheckpointManagerOptions(max_to_keep=self.KEEP, enable_async_checkpointing=False),
+            options=ocp.CheckpointManagerOptions(max_to_keep=self.keep, enable_async_checkpointing=False),
             # named handlers let item_metadata read a checkpoint before anything is restored
             item_handlers={"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()},
         )
@@ -89,6 +88,8 @@ class TrainStateCheckpoints:
         return self.manager.latest_step()
 
     def save(self, step: int, state, meta: dict) -> None:
+        if step in self.manager.all_steps():  # saved before an interruption; the state is recomputed
+            self.manager.delete(step)
         self.manager.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(_leaf_dict(state)),
                                                         meta=ocp.args.JsonSave(meta)))
         self.manager.wait_until_finished()

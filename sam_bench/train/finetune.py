@@ -102,6 +102,18 @@ def _checkpoint_vocab(cell: Cell, family: str) -> Path:
                       f"set finetune.vocab to the model's spiece.model (T5.1.1: the 32k C4 vocabulary)")
 
 
+#: The folder, beside ``checkpoint/``, holding the weights of the cell's best evaluation on its
+#: selection metric (params only), for diagnostics at the best weights (curvature, landscapes).
+BEST_WEIGHTS = "best"
+
+
+def selection_metric(training) -> tuple[str, str]:
+    """The (task, metric) whose best evaluation's weights a cell keeps: the first validation
+    task's first metric, the one its paper table leads with."""
+    first = training.validation[0]
+    return first.name, first.task.metric_names[0]
+
+
 def best_per_metric(history: list[dict]) -> dict:
     """The paper's protocol: the best checkpoint for each task-metric pair individually."""
     best = {}
@@ -223,6 +235,8 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
         _log(out_dir, {"event": "checkpoint", "message": message})
 
     checkpoints = TrainStateCheckpoints(out_dir / "checkpoint", say=note)
+    best_weights = TrainStateCheckpoints(out_dir / BEST_WEIGHTS, say=note, keep=1)
+    selection = selection_metric(training)
     start, history, step_seconds, losses = 0, [], [], []
     restored = checkpoints.restore((params, opt_state), mesh=mesh)  # onto this mesh, whichever wrote it
     if restored is not None:
@@ -230,6 +244,7 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
         history, step_seconds, losses = meta["history"], meta["step_seconds"], meta["losses"]
     elif mesh is not None:
         params, opt_state = parallel.place((params, opt_state), mesh)
+    best_so_far = best_per_metric(history).get(selection, {}).get("value")
 
     base_key = jax.random.key(cell.seed)
     wall_start = time.perf_counter()
@@ -259,6 +274,11 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
             history += [{"step": done, "task": t, "metric": m, "value": v} for (t, m), v in sorted(scores.items())]
             _log(out_dir, {"step": done, "train_loss": float(np.mean(losses[-ft.eval_every:])),
                            "scores": {f"{t}/{m}": v for (t, m), v in scores.items()}})
+            value = scores.get(selection)
+            if value is not None and (best_so_far is None or value > best_so_far):
+                best_so_far = value  # every process saves (orbax writes shards); before the training
+                # state, so a resume from the step before re-evaluates and re-saves this one
+                best_weights.save(done, params, {"task": selection[0], "metric": selection[1], "value": value})
             checkpoints.save(done, (params, opt_state),
                              {"history": history, "step_seconds": step_seconds, "losses": losses})
             divergence = health.collapsed(losses, uniform)
