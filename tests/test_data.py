@@ -334,3 +334,14 @@ def test_eval_batches_in_length_order_put_back_in_file_order():
     widths = [batching.trim_padding(b)["inputs"].shape[1] for b, _ in out]
     assert widths[0] >= widths[-1]
     assert batching.in_file_order(rows, order) == split.inputs.tolist()
+
+
+def test_predict_split_gives_file_order_outputs_whatever_the_evaluation_order():
+    split = _toy_split(11)
+
+    def first_token_and_width(batch):  # one output per row
+        return [(int(row[0]), batch["inputs"].shape[1]) for row in batch["inputs"]]
+
+    for dynamic in (False, True):
+        out = batching.predict_split(split, 4, first_token_and_width, dynamic)
+        assert [token for token, _ in out] == split.inputs[:, 0].tolist()

@@ -35,6 +35,7 @@ __all__ = [
     "eval_batches",
     "in_file_order",
     "length_order",
+    "predict_split",
     "trim_padding",
     "row_lengths",
 ]
@@ -180,6 +181,17 @@ def in_file_order(outputs: list, order: np.ndarray) -> list:
     for row, output in zip(order, outputs):
         placed[row] = output
     return placed
+
+
+def predict_split(split, batch_size: int, predict_batch, dynamic_padding: bool = True) -> list:
+    """``predict_batch(batch)`` (an array with one entry per batch row) over every row of
+    ``split``, one output per row in file order. With ``dynamic_padding`` the rows go longest
+    first and each batch is trimmed to its length bucket (the outputs do not change)."""
+    order = length_order(split) if dynamic_padding else np.arange(len(split))
+    outputs = []
+    for batch, n_real in eval_batches(split, batch_size, order):
+        outputs += list(predict_batch(trim_padding(batch) if dynamic_padding else batch)[:n_real])
+    return in_file_order(outputs, order)
 
 
 #: Sequence arrays of a batch that share one length axis (the last), and the array whose

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sam_bench.cell import Cell
-from sam_bench.data.batching import eval_batches, in_file_order, length_order, trim_padding
+from sam_bench.data.batching import predict_split
 from sam_bench.data.encoding import encode_examples
 from sam_bench.models import bert_apply
 from sam_bench.models.losses import (
@@ -97,12 +97,8 @@ def evaluate(predict, params, validation: list[TaskData], batch_size: int, dynam
     """{(task, metric): value} from the encoder's predictions on each validation set."""
     scores = {}
     for data in validation:
-        order = length_order(data.split) if dynamic_padding else np.arange(len(data.split))
-        outputs = []
-        for batch, n_real in eval_batches(data.split, batch_size, order):
-            batch = trim_padding(batch) if dynamic_padding else batch
-            outputs += np.asarray(predict(params, batch))[:n_real].tolist()
-        outputs = in_file_order(outputs, order)
+        outputs = predict_split(data.split, batch_size, lambda batch: np.asarray(predict(params, batch)).tolist(),
+                                dynamic_padding)
         for metric, value in data.task.score_encoder(data.examples, outputs).items():
             scores[(data.name, metric)] = float(value)
     return scores

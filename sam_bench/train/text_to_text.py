@@ -6,7 +6,7 @@ import jax
 import numpy as np
 
 from sam_bench.cell import Cell
-from sam_bench.data.batching import eval_batches, in_file_order, length_order, tokenize, trim_padding
+from sam_bench.data.batching import predict_split, tokenize
 from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.models import greedy_decode
 from sam_bench.tasks import get_task, load_eval_sets, load_training_pairs
@@ -38,16 +38,11 @@ def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batc
     """{(task, metric): value} from greedy decoding of each validation set."""
     scores = {}
     for data in validation:
-        order = length_order(data.split) if dynamic_padding else np.arange(len(data.split))
-        predictions = []
-        for batch, n_real in eval_batches(data.split, batch_size, order):
-            batch = trim_padding(batch) if dynamic_padding else batch
-            ids = np.asarray(decode(params, batch["inputs"]))[:n_real]
-            # the embedding has padding rows past the vocabulary (T5 pads 32,100 to 32,128);
-            # a model that emits one of them has produced an unknown token
-            ids = np.where(ids >= vocab.vocab_size, vocab.unk_id, ids)
-            predictions += [vocab.decode(row.tolist()) for row in ids]
-        predictions = in_file_order(predictions, order)
+        rows = predict_split(data.split, batch_size, lambda batch: np.asarray(decode(params, batch["inputs"])),
+                             dynamic_padding)
+        # the embedding has padding rows past the vocabulary (T5 pads 32,100 to 32,128);
+        # a model that emits one of them has produced an unknown token
+        predictions = [vocab.decode(np.where(ids >= vocab.vocab_size, vocab.unk_id, ids).tolist()) for ids in rows]
         for metric, value in data.task.score(data.examples, predictions).items():
             scores[(data.name, metric)] = float(value)
     return scores
