@@ -1,8 +1,8 @@
 """Seconds per training step of the MiniLM encoder (all-MiniLM-L6-v2's shape) against its
 matmul floor, before and after the CPU step work, on one core.
 
-    python benchmarks/step_floor.py            # SST-2 and STS-B lengths, AdamW and SAM (a = b); ~10 min
-    python benchmarks/step_floor.py --quick    # SST-2 only, 2 rounds (~4 min)
+    python benchmarks/step_floor.py            # SST-2 and STS-B lengths, AdamW and SAM (a = b)
+    python benchmarks/step_floor.py --quick    # SST-2 only, 2 rounds (4.6 min measured with 3 rounds, loaded machine)
 
 The floor of a step is its matrix-multiply FLOPs (dense layers 2·L·(4h² + 2hf) and
 attention 4·L²·h per layer and sequence, forward; x3 for forward + backward; x2 for SAM's
