@@ -396,3 +396,29 @@ def test_build_report_adds_encoder_table_for_encoder_rows(frames, ref, tmp_path)
     # the encoder cells are not in the T5 table
     rates = pd.read_csv(tmp_path / "b3" / "tables" / "sambench_rates.csv")
     assert ENC_MODEL not in set(rates["model"]) and MODEL in set(rates["model"])
+
+
+def test_figure_titles_and_legends_fit_the_figure_width():
+    """A long target title wraps inside a one-panel figure and the shared legend stays inside it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from sam_bench.report.plots import fitted_title, shared_legend
+
+    fig = Figure(figsize=(4.5, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    for name in ("ours: adamw", "ours: adamw, 2× steps", "ours: fsam", "ours: sam"):
+        ax.plot([0, 1], [0, 1], label=name)
+    text = ("sam-bench Figure C: Score against training-data rate, real data (ρ chosen on dev)\n12 cells filled "
+            "(the layout follows the data). Lines: ours, mean over seeds, band = 95% bootstrap interval")
+    fitted_title(fig, text, fontsize=8)
+    shared_legend(fig)
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    width = fig.bbox.width
+    title = fig._suptitle
+    assert title.get_text().replace("\n", " ").split() == text.replace("\n", " ").split()
+    assert title.get_window_extent(renderer).x0 >= 0 and title.get_window_extent(renderer).x1 <= width
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert legend.x0 >= 0 and legend.x1 <= width

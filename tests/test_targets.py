@@ -353,3 +353,8 @@ def test_evidence_targets_pick_rho_per_rate_and_pair_with_both_baselines(ref):
     d = compute(get_target("evidence_compute"), rows, ref)[0].set_index(["method", "subsample_rate"])
     assert set(d.index.get_level_values(0)) == {"adamw", "sam", "fsam"}
     assert d.at[("fsam", 0.1), "delta"] == pytest.approx(2.0) and d.at[("sam", 1.0), "delta"] == pytest.approx(-0.5)
+    # Table E: FSAM paired with SAM, each at its own dev-chosen ρ (FSAM 3.0 vs SAM 2.0 at 10%; 1.0 vs 0.5)
+    e = compute(get_target("evidence_fsam_vs_sam"), rows, ref)[0].set_index(["method", "subsample_rate"])
+    assert set(e.index.get_level_values(0)) == {"sam", "fsam"}
+    assert e.at[("fsam", 0.1), "delta"] == pytest.approx(1.0) and e.at[("fsam", 1.0), "delta"] == pytest.approx(0.5)
+    assert pd.isna(e.at[("sam", 0.1), "delta"])  # the baseline row itself

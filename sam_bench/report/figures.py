@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .labels import _init_is, _variants, canonical_task_metrics, column_label
-from .plots import shared_legend
+from .plots import fitted_title, shared_legend
 
 __all__ = ["training_curves", "pct_label"]
 
@@ -72,5 +72,5 @@ def training_curves(curves_df: pd.DataFrame, *, init: str | None = "pretrained",
         ax.set_xlabel("step", fontsize=8)
         ax.grid(True, alpha=0.3)
     shared_legend(fig, fontsize=7)
-    fig.suptitle("Evaluation curves (mean over seeds; line style = training-data rate)", fontsize=9)
+    fitted_title(fig, "Evaluation curves (mean over seeds; line style = training-data rate)", fontsize=9)
     return fig

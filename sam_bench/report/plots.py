@@ -118,7 +118,7 @@ def _lines(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
             ax.tick_params(labelsize=7)
             ax.grid(True, alpha=0.3)
     shared_legend(fig)
-    fig.suptitle(f"{title(target)}\n{status_line(info)}. Lines: ours, mean over seeds, band = 95% bootstrap "
+    fitted_title(fig, f"{title(target)}\n{status_line(info)}. Lines: ours, mean over seeds, band = 95% bootstrap "
                  "interval; hollow markers: published numbers.", fontsize=8)
     return fig
 
@@ -141,7 +141,7 @@ def _categorical(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
     ax.set_xticks(range(len(cols)), [_label(c) for c in cols], fontsize=8)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.suptitle(f"{title(target)}\n{status_line(info)}", fontsize=9)
+    fitted_title(fig, f"{title(target)}\n{status_line(info)}", fontsize=9)
     return fig
 
 
@@ -156,12 +156,13 @@ def _surface(target: Target, have: pd.DataFrame, info: dict) -> Figure:
         ax.set_title(str(m), fontsize=9)
         ax.set_xlabel("α")
         ax.set_ylabel("β")
-    fig.suptitle(f"{title(target)}\n{status_line(info)}", fontsize=9)
+    fitted_title(fig, f"{title(target)}\n{status_line(info)}", fontsize=9)
     return fig
 
 
 def shared_legend(fig: Figure, fontsize: float = 7) -> None:
-    """One legend below all panels, each label once (the panels repeat the same lines)."""
+    """One legend below all panels, each label once (the panels repeat the same lines), in as
+    many columns as the figure's width holds."""
     handles, labels = {}, []
     for ax in fig.axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
@@ -169,8 +170,19 @@ def shared_legend(fig: Figure, fontsize: float = 7) -> None:
                 handles[lab] = h
                 labels.append(lab)
     if labels:
-        fig.legend([handles[lab] for lab in labels], labels, loc="outside lower center", ncols=min(4, len(labels)),
+        widest = max(len(lab) for lab in labels) * _GLYPH_EM * fontsize / 72 + 0.5  # inches, with the marker
+        ncols = max(1, min(4, len(labels), int(fig.get_figwidth() // widest)))
+        fig.legend([handles[lab] for lab in labels], labels, loc="outside lower center", ncols=ncols,
                    fontsize=fontsize, frameon=False)
+
+
+_GLYPH_EM = 0.55  # a proportional font's mean glyph width, in ems
+
+
+def fitted_title(fig: Figure, text: str, fontsize: float = 9) -> None:
+    """``fig.suptitle`` with each line wrapped to the figure's width (a long title is not cut)."""
+    chars = max(20, int(fig.get_figwidth() * 72 / (_GLYPH_EM * fontsize)) - 2)
+    fig.suptitle("\n".join(textwrap.fill(line, chars) for line in text.split("\n")), fontsize=fontsize)
 
 
 def save_figure(fig: Figure, base: Path, dpi: int) -> list[Path]:

@@ -122,6 +122,7 @@ class Target:
     notes: tuple[str, ...] = ()
     curves: bool = False            # reads the evaluation curves (x = step) instead of the best checkpoints
     task_as: str | None = None      # report every task under this name (one model/task per grid)
+    baseline: str | None = None     # the method every row is paired with (default: its base optimizer)
 
     @property
     def label(self) -> str:

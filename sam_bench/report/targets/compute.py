@@ -67,7 +67,7 @@ def keyed_rows(target: Target, rows: pd.DataFrame) -> pd.DataFrame:
     names = [paper_method(target.paper, m, b, r) for m, b, r in zip(df["method"], df["base_optimizer"], rhos)]
     df["model"] = [paper_model(target.paper, m) for m in df["model"]]
     df["method"] = [lab if isinstance(lab, str) else n for (n, _), lab in zip(names, df.pop("_label"))]
-    df["base"] = [b for _, b in names]
+    df["base"] = [target.baseline or b for _, b in names]
     df["task"] = [target.task_as or _paper_task(str(t)) for t in df["task"]]
     for c in _REP:
         df[c] = df[c] if c in df.columns else 0
