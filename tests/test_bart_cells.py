@@ -70,7 +70,7 @@ def test_bart_checkpoint_import_round_trip_and_variants(tmp_path):
     _, bare, report = import_params(tmp_path / "bare", config)
     assert report.initialised == ["final_logits_bias"] and report.ignored == ["encoder.embed_tokens.weight"]
     np.testing.assert_array_equal(bare["final_logits_bias"][...], np.zeros((1, 64)))
-    with pytest.raises(CheckpointError, match="head"):
+    with pytest.raises(CheckpointError, match=r"missing \(1\): final_logits_bias"):
         import_params(tmp_path / "bare", config, head="strict")
     # another architecture in config.json is named field by field; a pre-norm variant is refused
     with pytest.raises(CheckpointError, match="d_model: checkpoint 32 vs model 48"):
@@ -128,6 +128,7 @@ def test_bart_tokenizer_round_trip(bpe_folder, tmp_path):
         encoded = tok.encode_batch(texts)
         assert all(row[0] == 0 for row in encoded) and all(2 not in row for row in encoded)
         assert [tok.decode(row) for row in encoded] == texts  # byte-level: every text comes back exactly
+        assert tok.decode([0, 1, 3, *encoded[0][1:], 1]) == texts[0]  # specials are dropped
         packed = pack_ids(encoded, 12, tok.eos_id, tok.pad_id)
         assert [tok.decode(row) for row in packed][2] == "" and packed[2].tolist() == [0, 2] + [1] * 10
         assert tok.decode([0, *encoded[0][1:3], 2, 17, 18]) == tok.decode(encoded[0][:3])  # stops at </s>
@@ -148,12 +149,11 @@ def test_bart_padding_is_found_by_its_pad_id(bpe_folder):
     split = tokenize([{"inputs": "He go to the market .", "targets": "He goes"}, {"inputs": "a", "targets": "b"}],
                      tok, 40, 20)
     assert split.inputs[0, 0] == 0 and (split.inputs[:, -1] == 1).all() and (split.targets[:, -1] == 1).all()
-    lengths = row_lengths(split, tok.pad_id)
-    assert lengths.tolist() == [int((split.inputs[0] != 1).sum()), int((split.targets[1] != 1).sum())] or \
-        lengths[1] == 3  # <s> b </s>
+    n_in = int((split.inputs[0] != 1).sum())  # <s>, the pieces, </s>
+    assert row_lengths(split, tok.pad_id).tolist() == [n_in, 3]  # row 2: <s> a </s>, <s> b </s>
     trimmed = trim_padding(split.as_batch(), tok.pad_id)
     assert trimmed["inputs"].shape[1] == 16 and trimmed["targets"].shape[1] == 16  # the first bucket
-    assert row_lengths(split).tolist() == [40, 20]  # read with T5's pad 0, nothing is padding
+    assert row_lengths(split).tolist() == [40, 40]  # read with T5's pad 0, <pad> would look like text
 
 
 # ------------------------------------------------------- against transformers
@@ -161,17 +161,22 @@ torch = pytest.importorskip("torch", reason="parity tests need torch: pip instal
 transformers = pytest.importorskip("transformers", reason="parity tests need transformers: pip install -e '.[parity]'")
 
 
-def _hf_tiny(tmp_path, seed=0, **overrides):
-    """A random transformers BART saved as a Hugging Face folder, and our config of it."""
+def _hf_tiny(tmp_path, seed=0, bias_std=1.0, listen=False):
+    """A random transformers BART saved as a Hugging Face folder, and our config of it. ``listen``
+    strengthens cross-attention so that outputs depend on the input (a random BART repeats one token)."""
     torch.manual_seed(seed)
-    config = BartConfig(**{**TINY, **overrides})
+    config = BartConfig(**TINY)
     fields = {k: v for k, v in hf_config_dict(config).items() if k not in ("architectures", "model_type")}
     model = transformers.BartForConditionalGeneration(transformers.BartConfig(**fields)).eval()
     with torch.no_grad():  # a non-zero logits bias and perturbed layer norms, so every tensor matters
-        model.final_logits_bias.normal_()
+        model.final_logits_bias.normal_(std=bias_std)
         for name, p in model.named_parameters():
             if "layer_norm" in name or "layernorm" in name:
                 p.add_(0.1 * torch.randn_like(p))
+            if listen and ("encoder_attn.v_proj.weight" in name or "encoder_attn.out_proj.weight" in name):
+                p.mul_(8)
+            if listen and "decoder" in name and "self_attn.v_proj.weight" in name:
+                p.mul_(4)
     model.save_pretrained(tmp_path)
     return model, config
 
@@ -210,29 +215,30 @@ def test_bart_training_loss_matches_transformers(tmp_path):
 
 def test_bart_greedy_decode_matches_transformers_generate(tmp_path):
     """Tokens of our greedy decoding = transformers' generate(num_beams=1, do_sample=False), on a tiny
-    random BART whose rows end at </s> at different steps (and one that never does)."""
-    model, config = _hf_tiny(tmp_path, seed=7)
-    with torch.no_grad():
-        model.final_logits_bias[0, 2] += 2.5  # </s> likely enough that some rows stop early
-    model.save_pretrained(tmp_path)
+    random BART: with its </s> (rows run to the length limit) and with an end token that rows emit
+    at different steps (one never), after which both pad with <pad>."""
+    model, config = _hf_tiny(tmp_path, seed=7, bias_std=0.1, listen=True)
     graphdef, params, _ = import_params(tmp_path, config, head="strict")
     rng = np.random.default_rng(3)
     inputs = rng.integers(4, 64, (8, 9))
     inputs[2, 5:] = inputs[5, 3:] = 1
     max_new = 12
-    with torch.no_grad():
-        theirs = model.generate(torch.tensor(inputs), attention_mask=torch.tensor(inputs != 1), num_beams=1,
-                                do_sample=False, max_new_tokens=max_new, min_length=0, forced_bos_token_id=None,
-                                forced_eos_token_id=None, no_repeat_ngram_size=0).numpy()
-    ours = np.asarray(jax.jit(lambda p, x: greedy_decode(graphdef, p, x, max_new))(params, inputs))
-    assert (theirs[:, 0] == 2).all()  # transformers returns the decoder start, </s>
-    theirs = theirs[:, 1:]
-    padded = np.full((len(inputs), max_new), 1)
-    padded[:, : theirs.shape[1]] = theirs  # transformers stops when every row has ended
-    lengths = [int(np.argmax(row == 2)) + 1 if (row == 2).any() else max_new for row in ours]
-    print(f"bart greedy: output lengths {lengths}")
-    assert len(set(lengths)) >= 3 and max_new in lengths  # rows end at different steps, one never
-    np.testing.assert_array_equal(ours, padded)
+    for eos in (2, 4):
+        with torch.no_grad():
+            theirs = model.generate(torch.tensor(inputs), attention_mask=torch.tensor(inputs != 1), num_beams=1,
+                                    do_sample=False, max_new_tokens=max_new, min_length=0, eos_token_id=eos,
+                                    forced_bos_token_id=None, forced_eos_token_id=None,
+                                    no_repeat_ngram_size=0).numpy()
+        ours = np.asarray(jax.jit(lambda p, x: greedy_decode(graphdef, p, x, max_new, eos))(params, inputs))
+        assert (theirs[:, 0] == 2).all()  # transformers returns the decoder start, </s>
+        theirs = theirs[:, 1:]
+        padded = np.full((len(inputs), max_new), 1)
+        padded[:, : theirs.shape[1]] = theirs  # transformers stops when every row has ended
+        lengths = [int(np.argmax(row == eos)) + 1 if (row == eos).any() else max_new for row in ours]
+        print(f"bart greedy (end token {eos}): output lengths {lengths}, distinct tokens {np.unique(ours).tolist()}")
+        if eos == 4:
+            assert len(set(lengths)) >= 3 and max_new in lengths  # rows end at different steps, one never
+        np.testing.assert_array_equal(ours, padded)
 
 
 # ------------------------------------------------------------ cells end to end
@@ -295,7 +301,7 @@ def test_bart_cell_config_refusals(data_root):
 
     config = {"experiment": "bart", "results_dir": "unused",
               "data": {"source": "local", "root": str(data_root), "subsamples": "generate"},
-              "pretrain": {"model": "t5.1.1-tiny"},
+              "pretrain": {"model": "t5.1.1-tiny"}, "finetune": {"steps": 3, "batch_size": 8, "eval_every": 3},
               "grids": [{"name": "g", "model": ["bart-tiny"], "init": ["random"], "task": ["xsum"],
                          "subsample_rate": [1.0], "optimizer": ["adamw(lr=1e-3)"], "seed": [0]}]}
     with pytest.raises(ConfigError, match="'bart-tiny' with init 'random' needs finetune.vocab"):

@@ -169,6 +169,7 @@ class BartTokenizer:
         if missing:
             raise ConfigError(f"BART tokenizer in {folder}: special tokens {missing} are not in the vocabulary")
         self.bos_id, self.pad_id, self.eos_id, self.unk_id = (int(ids[k]) for k in ("bos", "pad", "eos", "unk"))
+        tokenizer.add_special_tokens(list(self.SPECIALS.values()))  # in the vocabulary already: marks them only
 
     @property
     def vocab_size(self) -> int:
