@@ -8,6 +8,8 @@ import yaml
 from sam_bench.config import expand_cells, load_config, validate_config
 from sam_bench.errors import ConfigError
 
+from helpers import stand_in_local_data
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,19 +39,6 @@ def test_cell_ids_are_stable_and_change_with_any_setting():
     assert not set(ids) & {c["cell_id"] for c in expand_cells(validate_config(changed))}
 
 
-def _stand_in_local_data(config: dict, tmp_path) -> None:
-    """Grids of a paper config reading official files from a folder the user fills (data/official):
-    pointed at fixture files in that layout."""
-    from sam_bench.data.fixtures import write_official_files
-
-    for grid in config["grids"]:
-        data = grid.get("data", {})
-        if data.get("source") == "local" and not (ROOT / data["root"]).exists():
-            if not (tmp_path / "official").exists():
-                write_official_files(tmp_path / "official")
-            data["root"] = str(tmp_path / "official")
-
-
 def test_every_shipped_config_is_valid(tmp_path, monkeypatch):
     from sam_bench.models import MODEL_CONFIGS
 
@@ -61,7 +50,7 @@ def test_every_shipped_config_is_valid(tmp_path, monkeypatch):
         config = yaml.safe_load(path.read_text())
         if "checkpoint_root" in config:
             config["checkpoint_root"] = str(tmp_path)
-        _stand_in_local_data(config, tmp_path)
+        stand_in_local_data(config, tmp_path)
         assert expand_cells(validate_config(config)), path
 
 
@@ -89,7 +78,7 @@ def test_zhong2022_config_covers_the_papers_grid(tmp_path):
         (tmp_path / name).mkdir()
     config = yaml.safe_load((ROOT / "config" / "zhong2022.yaml").read_text())
     config["checkpoint_root"] = str(tmp_path)
-    _stand_in_local_data(config, tmp_path)
+    stand_in_local_data(config, tmp_path)
     cells = expand_cells(validate_config(config))
     # Tables 1 and 3: 6 encoders x 8 tasks x (Adam + {SAM, FSAM} x 3 rho) x 5 seeds
     families = ("bert_", "electra_", "albert_", "roberta_")
