@@ -82,9 +82,10 @@ def _registry_problems(config: dict) -> list[str]:
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"grids: the name {name!r} is used by grids {[i for i, n in enumerate(names) if n == name]}; "
                         f"each grid needs its own name")
-    seq2seq = {name for name, c in MODEL_CONFIGS.items() if model_family(c) == "t5"}
-    if config["pretrain"]["model"] not in seq2seq:
-        problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {sorted(seq2seq)}")
+    t5 = {name for name, c in MODEL_CONFIGS.items() if model_family(c) == "t5"}
+    seq2seq = {name for name, c in MODEL_CONFIGS.items() if model_family(c) in ("t5", "bart")}
+    if config["pretrain"]["model"] not in t5:
+        problems.append(f"pretrain.model: unknown model {config['pretrain']['model']!r}; valid: {sorted(t5)}")
     tasks = sorted(TASKS) + sorted(MIXTURES)
     for g, grid in enumerate(config["grids"]):
         data = grid_data(config, grid)
@@ -111,6 +112,9 @@ def _registry_problems(config: dict) -> list[str]:
                 problems.append(f"grids[{g}].model[{i}]: unknown model {model!r}; valid: {sorted(MODEL_CONFIGS)}")
             elif model not in seq2seq:
                 problems += [f"grids[{g}].model[{i}]: {p}" for p in _encoder_problems(model, grid, finetune)]
+            elif model not in t5 and "random" in grid["init"] and not finetune.get("vocab"):
+                problems.append(f"grids[{g}].model[{i}]: {model!r} with init 'random' needs finetune.vocab: a "
+                                f"folder holding its BPE tokenizer (tokenizer.json or vocab.json + merges.txt)")
             elif "pretrained" in grid["init"] and model != config["pretrain"]["model"]:
                 problems.append(f"grids[{g}].model[{i}]: init 'pretrained' is the workflow-pretrained model "
                                 f"{config['pretrain']['model']!r}, got {model!r}; name a checkpoint instead")

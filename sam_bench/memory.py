@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         mesh = parallel.parse_mesh(args.mesh)
     except ValueError as err:
         parser.error(str(err))
-    models = args.models or [m for m in MODEL_CONFIGS if m not in ("t5.1.1-tiny", "bert-tiny")]
+    models = args.models or [m for m in MODEL_CONFIGS if m not in ("t5.1.1-tiny", "bart-tiny", "bert-tiny")]
     unknown = [m for m in models if m not in MODEL_CONFIGS]
     if unknown:
         parser.error(f"unknown model(s) {unknown}; valid: {', '.join(MODEL_CONFIGS)}")

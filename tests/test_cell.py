@@ -10,6 +10,8 @@ from sam_bench.cell import Cell, Finetune, as_cell
 from sam_bench.config import expand_cells, validate_config
 from sam_bench.errors import ConfigError
 
+from helpers import stand_in_local_data
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,6 +27,7 @@ def _cells(tmp_path, monkeypatch):
         config = yaml.safe_load(path.read_text())
         if "checkpoint_root" in config:
             config["checkpoint_root"] = str(tmp_path)
+        stand_in_local_data(config, tmp_path)
         out += expand_cells(validate_config(config))
     return out
 

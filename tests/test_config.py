@@ -8,6 +8,8 @@ import yaml
 from sam_bench.config import expand_cells, load_config, validate_config
 from sam_bench.errors import ConfigError
 
+from helpers import stand_in_local_data
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,6 +50,7 @@ def test_every_shipped_config_is_valid(tmp_path, monkeypatch):
         config = yaml.safe_load(path.read_text())
         if "checkpoint_root" in config:
             config["checkpoint_root"] = str(tmp_path)
+        stand_in_local_data(config, tmp_path)
         assert expand_cells(validate_config(config)), path
 
 
@@ -75,14 +78,26 @@ def test_zhong2022_config_covers_the_papers_grid(tmp_path):
         (tmp_path / name).mkdir()
     config = yaml.safe_load((ROOT / "config" / "zhong2022.yaml").read_text())
     config["checkpoint_root"] = str(tmp_path)
+    stand_in_local_data(config, tmp_path)
     cells = expand_cells(validate_config(config))
     # Tables 1 and 3: 6 encoders x 8 tasks x (Adam + {SAM, FSAM} x 3 rho) x 5 seeds
     families = ("bert_", "electra_", "albert_", "roberta_")
     main = [c for c in cells if any(g.startswith(families) for g in c["identity"]["grid"].split(","))]
     assert len(main) == 6 * 8 * 7 * 5
     assert {c["task"] for c in main} == {"cola", "mrpc", "stsb", "glue_rte", "boolq", "cb", "wic", "wsc"}
-    # the ablation, base-optimizer, variant, beta1 = 0, sparse-ratio, low-resource and transfer grids
-    assert len(cells) == 5945 and {c["task"] for c in cells} - {c["task"] for c in main} == {"qnli"}
+    # the ablation, base-optimizer, variant, beta1 = 0, sparse-ratio, low-resource and transfer grids, and
+    # Table 2: BART-large and -base x {XSUM, CoNLL-2014} x (Adam + {SAM, FSAM} x 3 rho), one seed
+    assert len(cells) == 5945 + 28
+    assert {c["task"] for c in cells} - {c["task"] for c in main} == {"qnli", "xsum", "conll2014"}
+    bart = [c for c in cells if c["model"].startswith("bart")]
+    assert len(bart) == 28 and {c["model"] for c in bart} == {"bart-large", "bart-base"}
+    # Table 8: 15,000 steps, 500 warm-up; XSUM lr 3e-5 at batch 56, CoNLL-2014 lr 2e-5 at batch 800
+    xsum = next(c for c in bart if c["task"] == "xsum" and c["method"] == "fsam")
+    conll = next(c for c in bart if c["task"] == "conll2014" and c["method"] == "sam")
+    assert xsum["finetune"]["steps"] == conll["finetune"]["steps"] == 15000
+    assert "lr=3e-05" in xsum["optimizer"] and xsum["finetune"]["batch_size"] == 56
+    assert "lr=2e-05" in conll["optimizer"] and conll["finetune"]["batch_size"] == 800
+    assert "warmup_steps=500" in xsum["optimizer"] and "fi=100" in xsum["optimizer"]
     assert {c["rho"] for c in cells if c["method"] == "fsam"} == {0.01, 0.005, 0.001}
     # Table 10: BERT CoLA 3 epochs of 8,551 examples at batch 16; RoBERTa CoLA 2,668 steps, 160 warm-up
     bert_cola = next(c for c in cells if c["model"] == "bert-large-cased" and c["task"] == "cola")

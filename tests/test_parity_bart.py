@@ -1,10 +1,12 @@
 """BART against transformers' PyTorch BartForConditionalGeneration on random weights: the
-Hugging Face state dict imported through our name/shape-checked path (from a saved folder,
-safetensors and pytorch_model.bin) must give the same logits, with padding in the encoder
-input. Skipped where torch or transformers is not installed (pip install -e '.[parity]')."""
+Hugging Face state dict imported through the cells' name/shape-checked path
+(``import_params`` with :mod:`sam_bench.models.bart_names`; from a saved folder, safetensors
+and pytorch_model.bin) must give the same logits, with padding in the encoder input. Skipped
+where torch or transformers is not installed (pip install -e '.[parity]')."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import jax
@@ -12,8 +14,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from sam_bench.models.bart import (BART_CONFIGS, Bart, BartConfig, bart_apply, bart_config, hf_name, import_bart_state,
-                                   init_bart, load_bart_hf, shift_tokens_right)
+from sam_bench.errors import CheckpointError
+from sam_bench.models.bart import BART_CONFIGS, Bart, BartConfig, bart_apply, bart_config, init_bart, shift_tokens_right
+from sam_bench.models.checkpoints import config_from_hf, export_hf, import_params, write_safetensors
 
 TOL = 1e-4
 
@@ -27,25 +30,28 @@ def test_bart_named_configs_have_the_published_sizes():
     assert counts["bart-base"] == 139_470_681 and counts["bart-large"] == 406_341_721
 
 
-def test_bart_import_names_and_shapes_are_checked():
+def test_bart_import_names_and_shapes_are_checked(tmp_path):
     config = BartConfig(vocab_size=40, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
                         decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=20)
     _, params = init_bart(config, 0)
-    tensors = {}
-    for path, var in nnx.to_flat_state(params):
-        key, transpose = hf_name(path)
-        arr = np.asarray(var.get_value())
-        tensors[key] = arr.reshape(1, -1) if key == "final_logits_bias" else (arr.T if transpose else arr)
-    _, back = import_bart_state(tensors, config)  # the round trip restores every tensor
+    export_hf(params, config, tmp_path / "ok")  # HF names: model.* plus final_logits_bias [1, vocab]
+    _, back, _ = import_params(tmp_path / "ok", config, head="strict")  # the round trip restores every tensor
     for (path, ours), (_, again) in zip(nnx.to_flat_state(params), nnx.to_flat_state(back)):
         np.testing.assert_array_equal(ours.get_value(), again.get_value(), err_msg=str(path))
+    from safetensors.numpy import load_file
+
+    tensors = load_file(tmp_path / "ok" / "model.safetensors")
+    assert tensors["final_logits_bias"].shape == (1, 40) and "model.shared.weight" in tensors
     broken = dict(tensors)
     broken.pop("model.decoder.layers.0.fc1.bias")
-    broken["model.encoder.extra.weight"] = np.zeros(3)
-    broken["model.encoder.layers.0.fc2.weight"] = np.zeros((5, 5))
-    with pytest.raises(ValueError, match=r"(?s)missing: \['model.decoder.layers.0.fc1.bias'\].*unexpected: "
-                                         r"\['model.encoder.extra.weight'\].*shapes: .*fc2.weight: checkpoint \(5, 5\)"):
-        import_bart_state(broken, config)
+    broken["model.encoder.extra.weight"] = np.zeros(3, np.float32)
+    broken["model.encoder.layers.0.fc2.weight"] = np.zeros((5, 5), np.float32)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text((tmp_path / "ok" / "config.json").read_text())
+    write_safetensors(tmp_path / "broken" / "model.safetensors", broken.items(), {k: v.shape for k, v in broken.items()})
+    with pytest.raises(CheckpointError, match=r"(?s)missing \(1\): decoder.layers.0.fc1.bias.*unexpected \(1\): "
+                                              r"encoder.extra.weight.*wrong shape \(1\): .*fc2.weight: checkpoint \(5, 5\)"):
+        import_params(tmp_path / "broken", config)
 
 
 torch = pytest.importorskip("torch", reason="parity tests need torch: pip install -e '.[parity]'")
@@ -91,20 +97,21 @@ def test_bart_logits_match_transformers(tmp_path, kind, scale):
         model.save_pretrained(tmp_path)
     else:
         model.save_pretrained(tmp_path, safe_serialization=False)
-    loaded, graphdef, params = load_bart_hf(tmp_path)
+    loaded = config_from_hf(json.loads((tmp_path / "config.json").read_text()))
     assert loaded == config
+    graphdef, params, _ = import_params(tmp_path, loaded, head="strict")
     ours = np.asarray(bart_apply(graphdef, params, input_ids, decoder_input_ids))
     err = rel_err(ours, theirs)
     print(f"bart parity ({kind}, scale_embedding={scale}): max |ours - theirs| / max |theirs| = {err:.2e}")
     assert err < TOL
 
 
-def test_bart_base_shapes_import_from_transformers():
+def test_bart_base_shapes_import_from_transformers(tmp_path):
     """bart-base's real widths and depths (random weights, short inputs)."""
     config = BART_CONFIGS["bart-base"].replace(vocab_size=512)  # a small vocabulary keeps the test light
     model = _hf(config, seed=3)
-    tensors = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-    graphdef, params = import_bart_state(tensors, config)
+    model.save_pretrained(tmp_path)
+    graphdef, params, _ = import_params(tmp_path, config, head="strict")
     ids = np.random.default_rng(1).integers(3, 512, (1, 9))
     dec = shift_tokens_right(ids[:, :5], config)
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""Models: T5.1.1/mT5 and BERT-family encoders, losses, decoding, checkpoint import.
+"""Models: T5.1.1/mT5 and BART encoder-decoders, BERT-family encoders, losses, decoding, checkpoint import.
 
 Heavier pieces are imported from their modules: ``sam_bench.models.checkpoints``
 (import/export, ``load_initial_params``) and ``sam_bench.models.tokenizers``; the memory

@@ -13,8 +13,12 @@ The network reproduces transformers' PyTorch BART:
 * padding (``pad_token_id``, 1) masked as keys in encoder self-attention and cross-attention;
   the decoder self-attention is causal.
 
-Dropout (``dropout`` on embeddings, sublayer outputs and ``activation_dropout`` after the GELU)
-draws from one key per call. Parameter tree (HF name without ``model.`` and ``.weight``)::
+Dropout (``dropout`` on embeddings and sublayer outputs, ``attention_dropout`` on the attention
+probabilities, ``activation_dropout`` after the GELU) draws from one key per call. The call
+takes T5's arguments (``deterministic``, ``rngs`` with a ``dropout`` stream) and the model has
+T5's ``encode`` / ``decoder_hidden`` / ``lm_logits``, so the text-to-text objective and greedy
+decoding serve both. Parameter tree (HF name without ``model.`` and ``.weight``; the mapping is
+:mod:`sam_bench.models.bart_names`)::
 
     shared.embedding                                [vocab, d_model]
     {encoder,decoder}.embed_positions.embedding     [max_position_embeddings + 2, d_model]
@@ -23,23 +27,20 @@ draws from one key per call. Parameter tree (HF name without ``model.`` and ``.w
     encoder.layers[i].{self_attn_layer_norm,final_layer_norm}.{scale,bias}
     encoder.layers[i].{fc1,fc2}.{kernel,bias}
     decoder.layers[i]: the same plus encoder_attn.* and encoder_attn_layer_norm.*
-    final_logits_bias                               [vocab]   (HF: a [1, vocab] buffer)
+    final_logits_bias                               [1, vocab]   (HF: a buffer of that shape)
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from sam_bench.models.checkpoints.sources import SafetensorsFile, TorchFile
-from sam_bench.models.layers import Dense, Embedding, LayerNorm, keyed_dropout
+from sam_bench.models.layers import Dense, Embedding, LayerNorm, check_dtype, keyed_dropout
 
 Array = jax.Array
 
@@ -63,8 +64,11 @@ class BartConfig:
     eos_token_id: int = 2
     decoder_start_token_id: int = 2  # first decoder input of teacher forcing
     dropout: float = 0.1  # on embeddings and sublayer outputs
+    attention_dropout: float = 0.0  # on the attention probabilities
     activation_dropout: float = 0.0  # after the feed-forward GELU
     layer_norm_eps: float = 1e-5
+    dtype: str = "float32"  # the compute dtype; BART computes in float32 only
+
 
     def __post_init__(self):
         for name in ("vocab_size", "d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads",
@@ -75,18 +79,30 @@ class BartConfig:
         for heads in (self.encoder_attention_heads, self.decoder_attention_heads):
             if self.d_model % heads:
                 raise ValueError(f"BartConfig.d_model={self.d_model} must be divisible by the head count {heads}")
+        for name in ("dropout", "attention_dropout", "activation_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"BartConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
+        check_dtype("BartConfig", self.dtype)
+        if self.dtype != "float32":
+            raise ValueError(f"BartConfig.dtype {self.dtype!r}: BART computes in float32 only (finetune.dtype)")
 
     def replace(self, **overrides: Any) -> "BartConfig":
         return dataclasses.replace(self, **overrides)
 
 
-#: bart-base (140M) and bart-large (406M) as published on the Hugging Face hub.
+_PUBLISHED_DROPOUT = dict(attention_dropout=0.1, activation_dropout=0.1)  # the hub's config.json files
+
+#: bart-base (140M) and bart-large (406M) as published on the Hugging Face hub (their dropout
+#: rates too); bart-tiny is a CPU/CI size whose vocabulary comes from a trained BPE.
 BART_CONFIGS = {
-    "bart-base": BartConfig(),
+    "bart-base": BartConfig(**_PUBLISHED_DROPOUT),
     "bart-large": BartConfig(d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
-                             decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096),
+                             decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096,
+                             **_PUBLISHED_DROPOUT),
+    "bart-tiny": BartConfig(vocab_size=1024, d_model=64, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+                            decoder_attention_heads=4, encoder_ffn_dim=128, decoder_ffn_dim=128,
+                            max_position_embeddings=256),
 }
-_HF_FIELDS = [f.name for f in dataclasses.fields(BartConfig)]
 
 
 def _linear(n_in: int, n_out: int, *, rngs: nnx.Rngs) -> Dense:
@@ -95,18 +111,19 @@ def _linear(n_in: int, n_out: int, *, rngs: nnx.Rngs) -> Dense:
 
 
 class Attention(nnx.Module):
-    def __init__(self, d: int, heads: int, *, rngs: nnx.Rngs):
+    def __init__(self, d: int, heads: int, dropout: float, *, rngs: nnx.Rngs):
         self.q_proj, self.k_proj = _linear(d, d, rngs=rngs), _linear(d, d, rngs=rngs)
         self.v_proj, self.out_proj = _linear(d, d, rngs=rngs), _linear(d, d, rngs=rngs)
-        self.heads = heads
+        self.heads, self.dropout = heads, dropout
 
-    def __call__(self, x, kv, mask):
+    def __call__(self, x, kv, mask, drop):
         b, t, d = x.shape
         split = lambda y: y.reshape(y.shape[0], y.shape[1], self.heads, d // self.heads)
         q = split(self.q_proj(x)) * (d // self.heads) ** -0.5
         k, v = split(self.k_proj(kv)), split(self.v_proj(kv))
         scores = jnp.where(mask, jnp.einsum("bqhd,bkhd->bhqk", q, k), jnp.finfo(jnp.float32).min)
-        out = jnp.einsum("bhqk,bkhd->bqhd", jax.nn.softmax(scores, axis=-1), v)
+        weights = drop(jax.nn.softmax(scores, axis=-1), self.dropout)
+        out = jnp.einsum("bhqk,bkhd->bqhd", weights, v)
         return self.out_proj(out.reshape(b, t, d))
 
 
@@ -128,19 +145,19 @@ class Layer(nnx.Module):
         d = c.d_model
         heads = c.decoder_attention_heads if decoder else c.encoder_attention_heads
         ffn = c.decoder_ffn_dim if decoder else c.encoder_ffn_dim
-        self.self_attn = Attention(d, heads, rngs=rngs)
+        self.self_attn = Attention(d, heads, c.attention_dropout, rngs=rngs)
         self.self_attn_layer_norm = LayerNorm(d, eps=c.layer_norm_eps)
         if decoder:
-            self.encoder_attn = Attention(d, heads, rngs=rngs)
+            self.encoder_attn = Attention(d, heads, c.attention_dropout, rngs=rngs)
             self.encoder_attn_layer_norm = LayerNorm(d, eps=c.layer_norm_eps)
         self.fc1, self.fc2 = _linear(d, ffn, rngs=rngs), _linear(ffn, d, rngs=rngs)
         self.final_layer_norm = LayerNorm(d, eps=c.layer_norm_eps)
         self.decoder, self.dropout, self.activation_dropout = decoder, c.dropout, c.activation_dropout
 
     def __call__(self, x, self_mask, encoded, cross_mask, drop: _Dropout):
-        x = self.self_attn_layer_norm(x + drop(self.self_attn(x, x, self_mask), self.dropout))
+        x = self.self_attn_layer_norm(x + drop(self.self_attn(x, x, self_mask, drop), self.dropout))
         if self.decoder:
-            x = self.encoder_attn_layer_norm(x + drop(self.encoder_attn(x, encoded, cross_mask), self.dropout))
+            x = self.encoder_attn_layer_norm(x + drop(self.encoder_attn(x, encoded, cross_mask, drop), self.dropout))
         h = drop(jax.nn.gelu(self.fc1(x), approximate=False), self.activation_dropout)
         return self.final_layer_norm(x + drop(self.fc2(h), self.dropout))
 
@@ -163,31 +180,65 @@ class Stack(nnx.Module):
 
 
 class Bart(nnx.Module):
-    """``(input_ids [B, L], decoder_input_ids [B, T]) -> logits [B, T, vocab]`` (float32)."""
+    """``(input_ids [B, L], decoder_input_ids [B, T]) -> logits [B, T, vocab]`` (float32).
+
+    Dropout is on with ``deterministic=False`` and draws from ``rngs`` (stream ``dropout``),
+    as T5's call does; one key serves the whole pass (its sites are numbered in order).
+    """
 
     def __init__(self, config: BartConfig, *, rngs: nnx.Rngs):
         self.config = config
         self.shared = Embedding(config.vocab_size, config.d_model, std=0.02, rngs=rngs)
         self.encoder = Stack(config, decoder=False, rngs=rngs)
         self.decoder = Stack(config, decoder=True, rngs=rngs)
-        self.final_logits_bias = nnx.Param(jnp.zeros((config.vocab_size,), jnp.float32))
+        self.final_logits_bias = nnx.Param(jnp.zeros((1, config.vocab_size), jnp.float32))
 
     def _embed(self, ids):
         scale = self.config.d_model ** 0.5 if self.config.scale_embedding else 1.0
         return jnp.take(self.shared.embedding[...], ids, axis=0) * scale
 
-    def __call__(self, input_ids, decoder_input_ids, dropout_key=None):
-        c = self.config
-        for name, ids in (("input_ids", input_ids), ("decoder_input_ids", decoder_input_ids)):
-            if ids.shape[1] > c.max_position_embeddings:
-                raise ValueError(f"{name} has {ids.shape[1]} positions; BART has {c.max_position_embeddings}")
-        drop = _Dropout(dropout_key)
-        keys = (input_ids != c.pad_token_id)[:, None, None, :]
-        encoded = self.encoder(self._embed(input_ids), keys, None, None, drop)
+    def _keys(self, input_ids):
+        return (input_ids != self.config.pad_token_id)[:, None, None, :]
+
+    def _check(self, name, ids):
+        if ids.shape[1] > self.config.max_position_embeddings:
+            raise ValueError(f"{name} has {ids.shape[1]} positions; BART has {self.config.max_position_embeddings}")
+
+    def _encode(self, input_ids, drop):
+        self._check("input_ids", input_ids)
+        return self.encoder(self._embed(input_ids), self._keys(input_ids), None, None, drop)
+
+    def _decoder_hidden(self, encoded, input_ids, decoder_input_ids, drop):
+        self._check("decoder_input_ids", decoder_input_ids)
         t = decoder_input_ids.shape[1]
         causal = jnp.tril(jnp.ones((t, t), bool))[None, None]
-        hidden = self.decoder(self._embed(decoder_input_ids), causal, encoded, keys, drop)
+        return self.decoder(self._embed(decoder_input_ids), causal, encoded, self._keys(input_ids), drop)
+
+    def encode(self, input_ids, *, deterministic: bool = True):
+        """Encoder hidden states ``[B, L, d_model]`` without dropout (decoding)."""
+        _no_dropout(deterministic)
+        return self._encode(input_ids, _Dropout(None))
+
+    def decoder_hidden(self, encoded, input_ids, decoder_input_ids, *, deterministic: bool = True):
+        """Decoder hidden states ``[B, T, d_model]`` without dropout (decoding)."""
+        _no_dropout(deterministic)
+        return self._decoder_hidden(encoded, input_ids, decoder_input_ids, _Dropout(None))
+
+    def lm_logits(self, hidden):
+        """float32 logits: the tied output projection plus ``final_logits_bias``."""
         return hidden @ self.shared.embedding[...].T + self.final_logits_bias[...]
+
+    def __call__(self, input_ids, decoder_input_ids, *, deterministic: bool = True, rngs: nnx.Rngs | None = None):
+        if not deterministic and rngs is None:
+            raise ValueError("BART called with deterministic=False needs rngs=nnx.Rngs(dropout=key)")
+        drop = _Dropout(None if deterministic else rngs.dropout())
+        encoded = self._encode(input_ids, drop)
+        return self.lm_logits(self._decoder_hidden(encoded, input_ids, decoder_input_ids, drop))
+
+
+def _no_dropout(deterministic: bool) -> None:
+    if not deterministic:
+        raise ValueError("BART's encode/decoder_hidden are for decoding (deterministic); call the model to train")
 
 
 def bart_config(name: str, **overrides: Any) -> BartConfig:
@@ -201,7 +252,11 @@ def init_bart(config: BartConfig, seed: int) -> tuple[nnx.GraphDef, nnx.State]:
 
 
 def bart_apply(graphdef, params, input_ids, decoder_input_ids, dropout_key=None) -> Array:
-    return nnx.merge(graphdef, params)(input_ids, decoder_input_ids, dropout_key)
+    """Pure forward pass (deterministic with ``dropout_key=None``), as :func:`sam_bench.models.t5.apply`."""
+    model = nnx.merge(graphdef, params)
+    if dropout_key is None:
+        return model(input_ids, decoder_input_ids)
+    return model(input_ids, decoder_input_ids, deterministic=False, rngs=nnx.Rngs(dropout=dropout_key))
 
 
 def shift_tokens_right(labels: np.ndarray, config: BartConfig) -> np.ndarray:
@@ -210,77 +265,3 @@ def shift_tokens_right(labels: np.ndarray, config: BartConfig) -> np.ndarray:
     out = np.full_like(labels, config.decoder_start_token_id)
     out[:, 1:] = np.where(labels[:, :-1] == -100, config.pad_token_id, labels[:, :-1])
     return out
-
-
-# --------------------------------------------------------------------------
-# Hugging Face import
-# --------------------------------------------------------------------------
-
-def hf_name(path: tuple) -> tuple[str, bool]:
-    """(HF state-dict key, transpose?) of one of our parameter paths."""
-    parts = [str(p) for p in path]
-    if parts == ["final_logits_bias"]:
-        return "final_logits_bias", False
-    leaf = parts[-1]
-    body = ".".join(parts[:-1])
-    name = {"kernel": "weight", "scale": "weight", "embedding": "weight", "bias": "bias"}[leaf]
-    return f"model.{body}.{name}", leaf == "kernel"
-
-
-# HF keys that duplicate ``model.shared.weight`` (tied) and need no tensor of their own
-_TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight")
-
-
-def config_from_hf(folder: str | Path) -> BartConfig:
-    """A BartConfig from a Hugging Face ``config.json``."""
-    path = Path(folder) / "config.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: a Hugging Face BART folder has config.json")
-    hf = json.loads(path.read_text())
-    if hf.get("model_type") != "bart":
-        raise ValueError(f"{path}: model_type is {hf.get('model_type')!r}, not 'bart'")
-    if hf.get("activation_function", "gelu") != "gelu" or hf.get("normalize_before", False):
-        raise ValueError(f"{path}: only BART's post-norm GELU layout is implemented")
-    return BartConfig(**{k: hf[k] for k in _HF_FIELDS if k in hf})
-
-
-def import_bart_state(tensors: Mapping[str, np.ndarray], config: BartConfig) -> tuple[nnx.GraphDef, nnx.State]:
-    """Our (graphdef, params) from a transformers BART state dict; every name and shape checked."""
-    graphdef, abstract = nnx.split(nnx.eval_shape(lambda: Bart(config, rngs=nnx.Rngs(params=0))), nnx.Param)
-    flat = nnx.to_flat_state(abstract)
-    values, missing, shapes = {}, [], []
-    for path, var in flat:
-        key, transpose = hf_name(path)
-        if key not in tensors:
-            missing.append(key)
-            continue
-        arr = np.asarray(tensors[key], np.float32)
-        arr = arr.reshape(-1) if key == "final_logits_bias" else (arr.T if transpose else arr)
-        if arr.shape != tuple(var.get_value().shape):
-            shapes.append(f"{key}: checkpoint {tuple(arr.shape)}, model {tuple(var.get_value().shape)}")
-        values[path] = arr
-    used = {hf_name(path)[0] for path, _ in flat} | set(_TIED)
-    extra = sorted(set(tensors) - used)
-    if missing or extra or shapes:
-        raise ValueError("BART checkpoint does not match the architecture:"
-                         + (f"\n  missing: {missing[:8]}{' ...' if len(missing) > 8 else ''}" if missing else "")
-                         + (f"\n  unexpected: {extra[:8]}{' ...' if len(extra) > 8 else ''}" if extra else "")
-                         + (f"\n  shapes: {shapes[:8]}" if shapes else ""))
-    state = nnx.from_flat_state([(path, var.replace(jnp.asarray(values[path]))) for path, var in flat])
-    return graphdef, state
-
-
-def load_bart_hf(folder: str | Path) -> tuple[BartConfig, nnx.GraphDef, nnx.State]:
-    """(config, graphdef, params) from a Hugging Face folder (config.json + model.safetensors or
-    pytorch_model.bin)."""
-    folder = Path(folder)
-    config = config_from_hf(folder)
-    if (folder / "model.safetensors").exists():
-        source = SafetensorsFile(folder / "model.safetensors")
-    elif (folder / "pytorch_model.bin").exists():
-        source = TorchFile(folder / "pytorch_model.bin")
-    else:
-        raise FileNotFoundError(f"{folder}: no model.safetensors or pytorch_model.bin")
-    with source:
-        tensors = {k: np.array(source.read(k)) for k in source.keys()}
-    return (config, *import_bart_state(tensors, config))

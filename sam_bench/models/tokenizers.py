@@ -7,6 +7,10 @@
   folder: ``tokenizer.json`` when present, else ``vocab.txt`` (WordPiece: BERT,
   ELECTRA, MiniLM) or ``vocab.json`` + ``merges.txt`` (byte-level BPE: RoBERTa).
   ALBERT's SentencePiece model is read from its ``tokenizer.json``.
+* BART: byte-level BPE through ``tokenizers``, from the checkpoint folder's
+  ``tokenizer.json`` or ``vocab.json`` + ``merges.txt``, with BART's specials
+  (``<s>`` 0, ``<pad>`` 1, ``</s>`` 2, ``<unk>`` 3), in the text-to-text interface
+  T5's ``Vocabulary`` has (``encode_batch``, ``decode``, ``pad_id``, ``eos_id``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sam_bench.data.tokenizer import Vocabulary
 from sam_bench.errors import ConfigError
 from sam_bench.models.registry import ModelConfig, model_family
 
-__all__ = ["BertFamilyTokenizer", "load_tokenizer", "t5_vocabulary"]
+__all__ = ["BartTokenizer", "BertFamilyTokenizer", "load_tokenizer", "t5_vocabulary"]
 
 
 def t5_vocabulary(path: str | Path, extra_ids: int = 100):
@@ -146,12 +150,80 @@ class BertFamilyTokenizer:
         return f"BertFamilyTokenizer({str(self.folder)!r}, vocab={self.vocab_size}, pad={self.pad_token!r})"
 
 
-def load_tokenizer(config: ModelConfig, path: str | Path):
-    """The tokenizer for ``config``'s family: a T5 ``Vocabulary`` or a :class:`BertFamilyTokenizer`.
+class BartTokenizer:
+    """BART's byte-level BPE for text-to-text cells.
 
-    ``path``: for T5/mT5 the SentencePiece model (or its folder); for the BERT family the
-    checkpoint folder. The tokenizer's size must fit the model's embedding.
+    As Hugging Face's ``BartTokenizer``, a text is ``<s> pieces </s>``: ``encode_batch`` gives
+    ``<s>`` and the pieces, and :func:`sam_bench.data.batching.pack_ids` appends ``</s>``
+    (``eos_id``) and pads with ``<pad>`` (``pad_id``), truncating before the ``</s>``. No prefix
+    space is added (BART's ``add_prefix_space=False``). ``decode`` stops at the first ``</s>``
+    and drops special tokens.
     """
+
+    SPECIALS = {"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>"}
+
+    def __init__(self, tokenizer: Any, folder: Path | None = None):
+        self.tokenizer, self.folder = tokenizer, folder
+        ids = {k: tokenizer.token_to_id(t) for k, t in self.SPECIALS.items()}
+        missing = [self.SPECIALS[k] for k, i in ids.items() if i is None]
+        if missing:
+            raise ConfigError(f"BART tokenizer in {folder}: special tokens {missing} are not in the vocabulary")
+        self.bos_id, self.pad_id, self.eos_id, self.unk_id = (int(ids[k]) for k in ("bos", "pad", "eos", "unk"))
+        tokenizer.add_special_tokens(list(self.SPECIALS.values()))  # in the vocabulary already: marks them only
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size(with_added_tokens=True)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> "BartTokenizer":
+        tokenizers = _require_tokenizers()
+        folder = Path(folder)
+        if (folder / "tokenizer.json").exists():
+            tok = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        elif (folder / "vocab.json").exists() and (folder / "merges.txt").exists():
+            from tokenizers.implementations import ByteLevelBPETokenizer
+
+            tok = ByteLevelBPETokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))._tokenizer
+        else:
+            raise ConfigError(f"no BART tokenizer in {folder}: expected tokenizer.json or vocab.json + merges.txt "
+                              "(byte-level BPE), as the Hugging Face BART folders ship them")
+        tok.no_truncation()
+        tok.no_padding()
+        return cls(tok, folder)
+
+    def encode(self, text: str) -> list[int]:
+        return [self.bos_id] + self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    def encode_batch(self, texts) -> list[list[int]]:
+        return [[self.bos_id] + e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+    def decode(self, ids) -> str:
+        ids = [int(i) for i in ids]
+        if self.eos_id in ids:
+            ids = ids[: ids.index(self.eos_id)]
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def __repr__(self) -> str:
+        return f"BartTokenizer({str(self.folder)!r}, vocab={self.vocab_size})"
+
+
+def load_tokenizer(config: ModelConfig, path: str | Path):
+    """The tokenizer for ``config``'s family: a T5 ``Vocabulary``, a :class:`BartTokenizer` or a
+    :class:`BertFamilyTokenizer`.
+
+    ``path``: for T5/mT5 the SentencePiece model (or its folder); for BART and the BERT family the
+    checkpoint folder. The tokenizer's size must fit the model's embedding (and BART's special
+    ids must be the model's).
+    """
+    if model_family(config) == "bart":
+        bart = BartTokenizer.from_folder(path)
+        theirs = {"bos": bart.bos_id, "pad": bart.pad_id, "eos": bart.eos_id}
+        ours = {"bos": config.bos_token_id, "pad": config.pad_token_id, "eos": config.eos_token_id}
+        if theirs != ours or bart.vocab_size > config.vocab_size:
+            raise ConfigError(f"BART tokenizer in {path} (ids {theirs}, {bart.vocab_size} tokens) does not fit the "
+                              f"model (ids {ours}, {config.vocab_size} embeddings)")
+        return bart
     if model_family(config) == "t5":
         vocab = t5_vocabulary(path)
         if vocab.vocab_size > config.vocab_size:

@@ -1,6 +1,6 @@
 """What a fine-tuning cell trains on and how it is scored, for either model family.
 
-``sam_bench.train.text_to_text`` (T5/mT5: pairs of texts, greedy decoding) and
+``sam_bench.train.text_to_text`` (T5/mT5, BART: pairs of texts, greedy decoding) and
 ``sam_bench.train.encoder`` (BERT family: class ids, scores or choices) each turn a cell
 into a :class:`CellTraining`; ``run_cell`` only sees this record.
 """
@@ -31,6 +31,7 @@ class CellTraining:
     objective: Objective
     evaluate: Callable[[Any], dict]  # params -> {(task, metric): value}
     chance: dict = field(default_factory=dict)  # {(task, metric): best constant prediction's score}
+    pad_id: int = 0  # pads the split's inputs and targets (T5 0, BART 1; encoders use attention masks)
 
 
 def cell_source(cell: dict):

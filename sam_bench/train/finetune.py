@@ -47,8 +47,8 @@ def load_model(cell: Cell | dict):
     `pretrained` and `random` with the workflow's model use the pretraining output (its
     architecture, and its vocabulary either way); any other model or init (a named public
     checkpoint or a path) uses the registry's architecture and the tokenizer named by
-    `finetune.vocab` or found in the checkpoint folder (T5: the SentencePiece model; the BERT
-    family: the folder's tokenizer files). `random` with `finetune.vocab` set uses that
+    `finetune.vocab` or found in the checkpoint folder (T5: the SentencePiece model; BART and the
+    BERT family: the folder's tokenizer files). `random` with `finetune.vocab` set uses that
     vocabulary (e.g. T5's on real data), a T5 embedding widened to fit it. An encoder's head
     is sized by the cell's task and initialised when the checkpoint has none.
     """
@@ -70,6 +70,8 @@ def load_model(cell: Cell | dict):
         family = model_family(config)
         if family == "t5":
             config = config.replace(dropout_rate=ft.dropout_rate)
+        elif family == "bart":  # the cell's dropout; attention/activation dropout as the checkpoint publishes
+            config = config.replace(dropout=ft.dropout_rate)
         else:  # encoders keep their checkpoint's dropout, as the FSAM fine-tuning does
             config = config.replace(num_labels=encoder.head_size(get_task(cell.task)))
         vocab_path = ft.vocab or _checkpoint_vocab(cell, family)
@@ -90,10 +92,10 @@ def _checkpoint_vocab(cell: Cell, family: str) -> Path:
     init = cell.init.split(":", 1)[-1]
     if init == "random":
         raise ConfigError(f"cell {cell.cell_id}: a randomly initialised {cell.model} needs a tokenizer: set "
-                          f"finetune.vocab (T5: a SentencePiece model; BERT family: a tokenizer folder)")
+                          f"finetune.vocab (T5: a SentencePiece model; BART, BERT family: a tokenizer folder)")
     folder = Path(init) if Path(init).exists() else resolve_named_checkpoint(init, cell.checkpoint_root)
     folder = folder if folder.is_dir() else folder.parent
-    if family == "bert":  # the tokenizer files sit beside the weights
+    if family in ("bert", "bart"):  # the tokenizer files sit beside the weights
         return folder
     for name in ("spiece.model", "sentencepiece.model", "vocab/spiece.model"):
         if (folder / name).exists():
@@ -180,7 +182,7 @@ def cell_mesh(cell: Cell, mesh=None, gradient=None):
 
 def uniform_loss(config, cell: Cell) -> float | None:
     """ln K, the loss of a flat output over K choices (None where there is no such value)."""
-    if model_family(config) == "t5":
+    if model_family(config) in ("t5", "bart"):
         return math.log(config.vocab_size)
     task = get_task(cell.task)
     return math.log(config.num_labels) if task.encoder.kind == "classification" and config.num_labels > 1 else None
@@ -251,11 +253,11 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
     divergence = None
     bar = tqdm(total=ft.steps, initial=start, desc=cell.cell_id[:48], disable=not progress,
                mininterval=2.0, dynamic_ncols=True)
-    lengths = row_lengths(train) if ft.group_by_length else None
+    lengths = row_lengths(train, training.pad_id) if ft.group_by_length else None
     for step in range(start, ft.steps):
         batch = batch_at_step(train, ft.batch_size, cell.seed, step, lengths)
         if ft.dynamic_padding:
-            batch = trim_padding(batch)
+            batch = trim_padding(batch, training.pad_id)
         if mesh is not None:
             batch = parallel.shard_batch(batch, mesh)
         t0 = time.perf_counter()

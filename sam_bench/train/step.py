@@ -7,25 +7,30 @@ from jax.sharding import Mesh
 
 from sam_bench import parallel
 from sam_bench.models import apply, per_example_cross_entropy, shift_right, token_cross_entropy
+from sam_bench.models.registry import Seq2SeqIds
 from sam_bench.optim.accumulation import batch_size
 from sam_bench.optim.gradient import as_gradient, join_state, split_state
 from sam_bench.optim.objective import Objective, as_objective
 
 
-def make_loss_fn(graphdef) -> Objective:
-    """The token cross-entropy of the T5 model, as an Objective: callable as
-    `loss_fn(params, batch, dropout_key)`, and split into `logits_fn(params, batch, dropout_key)`
-    and `loss_from_logits(logits, batch)` (Functional-SAM), with `per_example_from_logits`
-    (ESAM's data selection)."""
+def make_loss_fn(graphdef, ids: Seq2SeqIds | None = None) -> Objective:
+    """The token cross-entropy of an encoder-decoder (T5, or BART with its `ids`), as an
+    Objective: callable as `loss_fn(params, batch, dropout_key)`, and split into
+    `logits_fn(params, batch, dropout_key)` and `loss_from_logits(logits, batch)`
+    (Functional-SAM), with `per_example_from_logits` (ESAM's data selection). The decoder reads
+    the targets shifted right behind `ids.decoder_start`; padded target positions (`ids.pad`)
+    are left out of the mean, as Hugging Face's loss leaves out labels of -100. `ids` defaults to
+    T5's (pad 0, start 0)."""
+    pad, start = (0, 0) if ids is None else (ids.pad, ids.decoder_start)
 
     def logits_fn(params, batch, dropout_key):
-        return apply(graphdef, params, batch["inputs"], shift_right(batch["targets"]), dropout_key=dropout_key)
+        return apply(graphdef, params, batch["inputs"], shift_right(batch["targets"], start), dropout_key=dropout_key)
 
     def loss_from_logits(logits, batch):
-        return token_cross_entropy(logits, batch["targets"], batch["targets"] != 0)
+        return token_cross_entropy(logits, batch["targets"], batch["targets"] != pad)
 
     def per_example_from_logits(logits, batch):
-        return per_example_cross_entropy(logits, batch["targets"], batch["targets"] != 0)
+        return per_example_cross_entropy(logits, batch["targets"], batch["targets"] != pad)
 
     return Objective(logits_fn, loss_from_logits, per_example_from_logits)
 

@@ -15,7 +15,7 @@ PathLike = str | os.PathLike
 
 #: Config fields that do not change the parameter tree (a checkpoint may differ in them).
 NOT_ARCHITECTURE = {"dropout_rate", "dtype", "num_labels", "hidden_dropout_prob", "attention_probs_dropout_prob",
-                    "classifier_dropout", "initializer_range"}
+                    "classifier_dropout", "initializer_range", "dropout", "attention_dropout", "activation_dropout"}
 
 
 class TensorSource:

