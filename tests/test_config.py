@@ -1,5 +1,4 @@
 """Configs are validated before any job runs and expand into stable, unique cells."""
-import copy
 from pathlib import Path
 
 import pytest

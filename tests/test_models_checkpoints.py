@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from sam_bench.models import BertConfig, init_model, model_config, t5_config
+from sam_bench.models import BertConfig, init_model, t5_config
 from sam_bench.models.checkpoints import (
     CheckpointError,
     SafetensorsFile,

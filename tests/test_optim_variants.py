@@ -15,7 +15,6 @@ import pytest
 
 from sam_bench.optim import parse_recipe
 from sam_bench.optim.base import make_base_optimizer, make_preconditioner
-from sam_bench.train.step import make_train_step
 from optim_reference import (
     PROBLEMS,
     empirical_fisher,
