@@ -328,6 +328,17 @@ def test_conll2014_cell_end_to_end_on_official_format_files(conll_root, tmp_path
         assert math.isfinite(r["value"]) and 0 <= r["value"] <= 100
     assert result["data"]["train_examples"] == {"conll2014": 24}
     assert math.isfinite(result["timing"]["final_train_loss"])
+    # the cell keeps what its best (F0.5) weights decoded, so two cells can be compared by the
+    # paired bootstrap; the saved outputs re-score to the cell's row
+    import json
+
+    kept = json.loads((tmp_path / "cell" / "best_outputs.json").read_text())
+    test = TASK.load(conll_root, "test")
+    assert kept["step"] == 3 and kept["selection"] == "conll2014/f0.5" and len(kept["outputs"]["conll2014"]) == len(test)
+    counts = m2_rows(test, kept["outputs"]["conll2014"])
+    assert f_beta_from_counts(counts) == pytest.approx(rows["f0.5"]["value"], abs=1e-9)
+    unchanged = m2_rows(test, [ex["source"] for ex in test])  # the null system: the source as it is
+    assert paired_bootstrap(counts, unchanged, f_beta_from_counts, samples=50).samples == 50
 
 
 def test_conll2014_cell_config_refusals_name_what_is_wrong(conll_root):

@@ -1,5 +1,6 @@
 """Transfer evaluation (FSAM Fig. 3): an encoder cell trained on one task is scored on tasks it
 did not train on, through a new head per task fitted on its frozen features."""
+import json
 import string
 
 import jax
@@ -110,6 +111,9 @@ def test_hessian_at_the_best_and_the_final_weights_of_a_finished_cell(setup, tmp
     best = max(history, key=lambda h: h["value"])  # the first of equal values: later ones are not better
     fc = load_finished_cell(out, sample=4)
     assert fc.step == 6 and fc.best_step == best["step"] and fc.best_of == "qnli/accuracy"
+    kept = json.loads((out / "best_outputs.json").read_text())  # the predictions of those weights
+    assert kept["step"] == best["step"] and kept["selection"] == "qnli/accuracy"
+    assert set(kept["outputs"]) == {"qnli"} and set(kept["outputs"]["qnli"]) <= {0, 1}
     rows = hessian_rows(fc, steps=3, probes=2)
     by = {(r["weights"], r["metric"]): r for r in rows}
     assert set(by) == {(w, m) for w in ("final", "best") for m in ("hessian_top_eigenvalue", "hessian_trace")}

@@ -32,6 +32,9 @@ class CellTraining:
     evaluate: Callable[[Any], dict]  # params -> {(task, metric): value}
     chance: dict = field(default_factory=dict)  # {(task, metric): best constant prediction's score}
     pad_id: int = 0  # pads the split's inputs and targets (T5 0, BART 1; encoders use attention masks)
+    # {task: the latest evaluation's outputs, one per example in file order (decoded text, a
+    # class, a score)}: a cell keeps those of its best evaluation for significance tests
+    outputs: dict = field(default_factory=dict)
 
 
 def cell_source(cell: dict):

@@ -87,18 +87,24 @@ def prepare(cell: Cell, graphdef, tokenizer) -> CellTraining:
                   for name, (examples, forms) in load_eval_sets(cell.task, source, form="encoder").items()]
     objective = encoder_objective(graphdef, kind)
     predict = jax.jit(lambda p, batch: predictions(objective.logits_fn(p, batch, None), batch, kind))
+    outputs = {}
     return CellTraining(train=train, validation=validation, mixture=mixture, objective=objective,
                         chance=chance_table(validation, lambda data: encoder_chance(data, kind, head_size(task))),
                         evaluate=lambda params: evaluate(predict, params, validation, ft.eval_batch_size,
-                                                         ft.dynamic_padding))
+                                                         ft.dynamic_padding, outputs),
+                        outputs=outputs)
 
 
-def evaluate(predict, params, validation: list[TaskData], batch_size: int, dynamic_padding: bool = True) -> dict:
-    """{(task, metric): value} from the encoder's predictions on each validation set."""
+def evaluate(predict, params, validation: list[TaskData], batch_size: int, dynamic_padding: bool = True,
+             outputs: dict | None = None) -> dict:
+    """{(task, metric): value} from the encoder's predictions on each validation set; the
+    predictions go into ``outputs[task]`` when given."""
     scores = {}
     for data in validation:
-        outputs = predict_split(data.split, batch_size, lambda batch: np.asarray(predict(params, batch)).tolist(),
-                                dynamic_padding)
-        for metric, value in data.task.score_encoder(data.examples, outputs).items():
+        predicted = predict_split(data.split, batch_size, lambda batch: np.asarray(predict(params, batch)).tolist(),
+                                  dynamic_padding)
+        if outputs is not None:
+            outputs[data.name] = predicted
+        for metric, value in data.task.score_encoder(data.examples, predicted).items():
             scores[(data.name, metric)] = float(value)
     return scores

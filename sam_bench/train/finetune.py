@@ -107,6 +107,9 @@ def _checkpoint_vocab(cell: Cell, family: str) -> Path:
 #: The folder, beside ``checkpoint/``, holding the weights of the cell's best evaluation on its
 #: selection metric (params only), for diagnostics at the best weights (curvature, landscapes).
 BEST_WEIGHTS = "best"
+#: Beside them: every validation example's output at that evaluation (decoded text, class or
+#: score, in file order), {"step", "selection", "outputs": {task: [...]}}.
+BEST_OUTPUTS = "best_outputs.json"
 
 
 def selection_metric(training) -> tuple[str, str]:
@@ -281,6 +284,9 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
                 best_so_far = value  # every process saves (orbax writes shards); before the training
                 # state, so a resume from the step before re-evaluates and re-saves this one
                 best_weights.save(done, params, {"task": selection[0], "metric": selection[1], "value": value})
+                if writer and training.outputs:  # what the best weights predicted: for paired significance tests
+                    write_json_atomic(out_dir / BEST_OUTPUTS, {"step": done, "selection": "/".join(selection),
+                                                               "outputs": training.outputs})
             checkpoints.save(done, (params, opt_state),
                              {"history": history, "step_seconds": step_seconds, "losses": losses})
             divergence = health.collapsed(losses, uniform)

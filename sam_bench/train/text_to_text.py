@@ -33,17 +33,20 @@ def prepare(cell: Cell, graphdef, vocab: Vocabulary) -> CellTraining:
     validation = [TaskData(name, get_task(name), examples, tokenize(pairs, vocab, *lengths))
                   for name, (examples, pairs) in eval_sets.items()]
     decode = jax.jit(lambda p, x: greedy_decode(graphdef, p, x, ft.max_target_length))
+    outputs = {}
     return CellTraining(
         train=tokenize(mixture.pairs, vocab, *lengths), validation=validation, mixture=mixture,
         objective=make_loss_fn(graphdef, ids), chance=chance_table(validation, text_to_text_chance),
         evaluate=lambda params: evaluate(decode, params, validation, vocab, ft.eval_batch_size,
-                                         ft.dynamic_padding),
+                                         ft.dynamic_padding, outputs),
+        outputs=outputs,
         pad_id=ids.pad)
 
 
 def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batch_size: int,
-             dynamic_padding: bool = True) -> dict:
-    """{(task, metric): value} from greedy decoding of each validation set."""
+             dynamic_padding: bool = True, outputs: dict | None = None) -> dict:
+    """{(task, metric): value} from greedy decoding of each validation set; the decoded texts
+    go into ``outputs[task]`` when given."""
     scores = {}
     for data in validation:
         rows = predict_split(data.split, batch_size, lambda batch: np.asarray(decode(params, batch["inputs"])),
@@ -51,6 +54,8 @@ def evaluate(decode, params, validation: list[TaskData], vocab: Vocabulary, batc
         # the embedding has padding rows past the vocabulary (T5 pads 32,100 to 32,128);
         # a model that emits one of them has produced an unknown token
         predictions = [vocab.decode(np.where(ids >= vocab.vocab_size, vocab.unk_id, ids).tolist()) for ids in rows]
+        if outputs is not None:
+            outputs[data.name] = predictions
         for metric, value in data.task.score(data.examples, predictions).items():
             scores[(data.name, metric)] = float(value)
     return scores
