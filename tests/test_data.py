@@ -262,6 +262,7 @@ class _CharVocab:
     """A stand-in vocabulary for batching tests: one id per character."""
 
     eos_id = 1
+    pad_id = 0
 
     def encode_batch(self, texts):
         return [[3 + ord(c) - ord("a") for c in t] for t in texts]

@@ -231,6 +231,7 @@ def row_lengths(split, pad_id: int = PAD_ID) -> np.ndarray:
     for _, by in _LENGTH_GROUPS:
         if by in batch:
             mask = _real(batch[by], by, pad_id)
+            mask = mask.reshape(mask.shape[0], -1, mask.shape[-1]).any(axis=1)  # multiple choice: its longest choice
             last = mask.shape[-1] - np.argmax(mask[:, ::-1], axis=-1)
             longest = np.maximum(longest, np.where(mask.any(axis=-1), last, 0))
     return longest
