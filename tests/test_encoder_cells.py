@@ -142,7 +142,11 @@ def test_every_encoder_task_trains_and_scores(official_root, tokenizer_folder, t
     assert set(rows) == set(get_task(task).metric_names)
     assert all(np.isfinite(v) and -100 <= v <= 100 for v in rows.values())
     assert result["data"]["train_examples"] == {task: result["data"]["full_sizes"][task]}
-    assert np.isfinite(result["timing"]["final_train_loss"])
+    timing = result["timing"]
+    assert np.isfinite(timing["final_train_loss"])
+    # where the time went: setup, evaluations and checkpoints, each inside the cell's wall time
+    phases = [timing[f"{p}_seconds"] for p in ("setup", "evaluation", "checkpointing")]
+    assert all(s > 0 for s in phases) and sum(phases[1:]) < timing["wall_seconds"]
     # every row carries its chance line: what a constant head scores, on the task's own scale
     chance = {r["metric"]: r["chance"] for r in result["rows"]}
     assert set(chance) == set(rows) and all(0 <= c <= 100 for c in chance.values())

@@ -220,6 +220,7 @@ def _log(out_dir: Path, entry: dict) -> None:
 
 
 def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None, mesh=None) -> dict | None:
+    setup_start = time.perf_counter()
     ft = cell.finetune
     recipe = parse_recipe(cell.optimizer)
     optimizer, gradient = recipe.build(ft.batch_size, ft.accumulation_steps)
@@ -253,6 +254,8 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
 
     base_key = jax.random.key(cell.seed)
     wall_start = time.perf_counter()
+    # where a cell's time goes besides its steps: what to cut when a study runs over budget
+    phase_seconds = {"setup": wall_start - setup_start, "evaluation": 0.0, "checkpointing": 0.0}
     divergence = None
     bar = tqdm(total=ft.steps, initial=start, desc=cell.cell_id[:48], disable=not progress,
                mininterval=2.0, dynamic_ncols=True)
@@ -275,7 +278,10 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
         done = step + 1
         if done % ft.eval_every == 0 or done == ft.steps:
+            t_eval = time.perf_counter()
             scores = training.evaluate(params)
+            t_saves = time.perf_counter()
+            phase_seconds["evaluation"] += t_saves - t_eval
             history += [{"step": done, "task": t, "metric": m, "value": v} for (t, m), v in sorted(scores.items())]
             _log(out_dir, {"step": done, "train_loss": float(np.mean(losses[-ft.eval_every:])),
                            "scores": {f"{t}/{m}": v for (t, m), v in scores.items()}})
@@ -289,6 +295,7 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
                                                                "outputs": training.outputs})
             checkpoints.save(done, (params, opt_state),
                              {"history": history, "step_seconds": step_seconds, "losses": losses})
+            phase_seconds["checkpointing"] += time.perf_counter() - t_saves
             divergence = health.collapsed(losses, uniform)
             if divergence is not None:
                 break
@@ -319,6 +326,7 @@ def _train(cell: Cell, out_dir: Path, *, progress: bool, stop_after: int | None,
         "timing": {"steps": len(losses), "seconds_per_step": float(np.median(timed)),
                    # the first step includes tracing and XLA compilation (or a compilation-cache hit)
                    "compile_seconds": float(step_seconds[0] - np.median(timed)), "wall_seconds": time.perf_counter() - wall_start,
+                   **{f"{phase}_seconds": seconds for phase, seconds in phase_seconds.items()},
                    "train_examples": len(train), "final_train_loss": float(np.mean(finite)) if finite else None},
     }
     if writer:
