@@ -358,3 +358,9 @@ def test_evidence_targets_pick_rho_per_rate_and_pair_with_both_baselines(ref):
     assert set(e.index.get_level_values(0)) == {"sam", "fsam"}
     assert e.at[("fsam", 0.1), "delta"] == pytest.approx(1.0) and e.at[("fsam", 1.0), "delta"] == pytest.approx(0.5)
     assert pd.isna(e.at[("sam", 0.1), "delta"])  # the baseline row itself
+    # Figure C draws the chance line the rows carry, in every panel
+    from sam_bench.report import plots
+
+    fig = plots.draw(get_target("evidence_rates_figure"), *compute(get_target("evidence_rates_figure"), rows, ref))
+    chance = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("chance")]
+    assert len(chance) == len(fig.axes) and all(ln.get_ydata()[0] == pytest.approx(50.9) for ln in chance)

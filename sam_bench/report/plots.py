@@ -106,6 +106,9 @@ def _lines(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
                     ax.axhline(r["mean"], color=col, ls="--", lw=1.2, label=f"ours: {r.get('method', '')} (line)")
                 if pd.notna(r.get("paper")):
                     ax.axhline(r["paper"], color=col, ls=":", lw=1.2, label=f"paper: {r.get('method', '')} (line)")
+            chance = sub["chance"].dropna() if "chance" in sub.columns else ()
+            if len(chance):  # what one constant prediction scores: a line under which nothing was learned
+                ax.axhline(float(chance.iloc[0]), color="0.45", ls="-.", lw=1.0, label="chance (constant prediction)")
             ticks = sorted({x for x in (_num(v) for v in sub[target.x]) if not np.isnan(x)})
             if log:
                 ax.set_xscale("log")
@@ -119,7 +122,7 @@ def _lines(target: Target, slots: pd.DataFrame, info: dict) -> Figure:
             ax.grid(True, alpha=0.3)
     shared_legend(fig)
     fitted_title(fig, f"{title(target)}\n{status_line(info)}. Lines: ours, mean over seeds, band = 95% bootstrap "
-                 "interval; hollow markers: published numbers.", fontsize=8)
+                 "interval; hollow markers: published numbers; dash-dot: chance.", fontsize=8)
     return fig
 
 
