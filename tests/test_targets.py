@@ -364,3 +364,23 @@ def test_evidence_targets_pick_rho_per_rate_and_pair_with_both_baselines(ref):
     fig = plots.draw(get_target("evidence_rates_figure"), *compute(get_target("evidence_rates_figure"), rows, ref))
     chance = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("chance")]
     assert len(chance) == len(fig.axes) and all(ln.get_ydata()[0] == pytest.approx(50.9) for ln in chance)
+
+
+def test_decoder_lm_comparison_shows_losses_to_three_places(ref):
+    """The Functional-SAM table: losses (nats, below 10) keep the digits their differences live in;
+    eigenvalues keep one decimal like every score."""
+    from sam_bench.report import render
+
+    recs = []
+    for i, method in enumerate(("adamw", "sam", "functional_sam", "precond_sam", "precond_functional_sam")):
+        for seed in range(3):
+            base = {"grid": "functional_sam_lm", "model": "decoder-lm-tiny", "method": method, "base_optimizer": "adamw",
+                    "rho": None if method == "adamw" else 0.05, "subsample_rate": 1.0, "subsample_seed": 0,
+                    "seed": seed, "task": "sst2_text", "cell_id": f"{method}{seed}", "status": "ok"}
+            recs.append({**base, "metric": "val_loss", "value": 2.2 + 0.01 * i + 0.001 * seed})
+            recs.append({**base, "metric": "hessian_top_eigenvalue", "value": 30.0 - i + 0.1 * seed})
+    t = get_target("functional_sam_comparison")
+    slots, info = compute(t, pd.DataFrame(recs), ref)
+    disp = render.display(t, slots, info).set_index("method")
+    loss, eig = (c for c in disp.columns if c not in ("line", "n"))
+    assert disp.at["sam", loss].startswith("2.211 [") and disp.at["adamw", eig].startswith("30.1 [")

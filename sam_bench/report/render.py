@@ -45,15 +45,27 @@ def status_line(info: dict, limit: int = 8) -> str:
     return f"{k} of {n} cells, missing: {'; '.join(miss)}{more}"
 
 
+def column_digits(slots: pd.DataFrame, cols, digits: int) -> dict:
+    """Decimal places per column: ``digits`` for scores on a 0-100 scale, two more for a column
+    whose values are all below 10 in magnitude (losses in nats), so their differences show."""
+    out = {}
+    for c in cols:
+        sel = (slots["task"] == c[0]) & (slots["metric"] == c[1]) if len(slots) else []
+        vals = pd.to_numeric(slots.loc[sel, "mean"], errors="coerce").abs() if len(slots) else pd.Series([])
+        out[c] = digits + 2 if len(vals.dropna()) and vals.max() < 10 else digits
+    return out
+
+
 def display(target: Target, slots: pd.DataFrame, info: dict, digits: int = 1) -> pd.DataFrame:
     """A frame of strings: row keys, ``line``, ``n``, one column per shown column."""
     keys, cols = info["keys"], [tuple(c) for c in info["columns"]]
     labels = [_label(c) for c in cols]
+    places = column_digits(slots, cols, digits)
     out = []
     if "chance" in slots.columns and slots["chance"].notna().any():
         ch = slots.groupby(["task", "metric"])["chance"].first()
         out.append({**{k: "" for k in keys}, "line": "chance", "n": "",
-                    **{lab: _f(ch.get(c), digits) for lab, c in zip(labels, cols)}})
+                    **{lab: _f(ch.get(c), places[c]) for lab, c in zip(labels, cols)}})
     if not len(slots):
         return pd.DataFrame(out, columns=keys + ["line", "n"] + labels)
     by = {k: g for k, g in slots.groupby(keys, sort=False, dropna=False)}
@@ -65,7 +77,7 @@ def display(target: Target, slots: pd.DataFrame, info: dict, digits: int = 1) ->
         n_row = max(ns) if ns else 0
         lines = {"ours": [], "paper": [], "ours − paper": [], "Δ": []}
         for c in cols:
-            r = cell.get(c, {})
+            r, digits = cell.get(c, {}), places[c]
             n = int(r["n"]) if pd.notna(r.get("n")) and r.get("n") else 0
             s = _f(r.get("mean"), digits) if n else "—"
             if n >= 2 and pd.notna(r.get("lo")):
