@@ -422,3 +422,21 @@ def test_figure_titles_and_legends_fit_the_figure_width():
     assert title.get_window_extent(renderer).x0 >= 0 and title.get_window_extent(renderer).x1 <= width
     legend = fig.legends[0].get_window_extent(renderer)
     assert legend.x0 >= 0 and legend.x1 <= width
+
+
+def test_long_table_title_wraps_inside_the_page_above_the_table():
+    """A table page's title longer than the page wraps, stays inside the page, and the table
+    starts below its last line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    disp = pd.DataFrame({"method": ["adamw", "sam"], "line": ["ours", "ours"], "val_loss": ["2.223", "2.308"]})
+    title = ("Functional-SAM 2025 comparison: AdamW, SAM, Functional-SAM and their preconditioned forms: "
+             "validation loss and top Hessian eigenvalue, mean over seeds with intervals")
+    (page,) = pdf.table_pages(disp, title, ["a note"], fixed=1)
+    FigureCanvasAgg(page)
+    renderer = page.canvas.get_renderer()
+    text = next(t for t in page.texts if t.get_text().replace("\n", " ").startswith("Functional-SAM"))
+    box = text.get_window_extent(renderer)
+    assert "\n" in text.get_text() and box.x0 >= 0 and box.x1 <= page.bbox.width
+    table = page.axes[0].tables[0].get_window_extent(renderer)
+    assert table.y1 <= box.y0

@@ -48,6 +48,9 @@ def _col_width(col: pd.Series, name: str, fs: float) -> float:
     return (n + 2) * _CHAR_W * fs / 72.0
 
 
+_TITLE_FONT, _BOLD_EM = 11, 0.62  # page titles: points, and a bold glyph's mean width in ems
+
+
 def table_pages(disp: pd.DataFrame, title: str, notes: list[str] | None = None, *, fixed: int = 0,
                 fontsize: float = _FONT, page_size: tuple[float, float] = PAGE_SIZE, max_rows: int | None = None,
                 row_style=None) -> list[Figure]:
@@ -62,7 +65,11 @@ def table_pages(disp: pd.DataFrame, title: str, notes: list[str] | None = None, 
     notes = list(notes or [])
     note_lines = sum(len(textwrap.wrap(n, width=int(avail_w * 72 / (0.55 * 7)))) or 1 for n in notes)
     row_h = fontsize * 2.0 / 72.0
-    avail_h = H - 2 * _MARGIN - 0.45 - note_lines * 7 * 1.35 / 72.0
+    # a long title wraps to the page width; the table starts below its last line
+    title_chars = int(avail_w * 72 / (_BOLD_EM * _TITLE_FONT))
+    longest_part = "  [columns 99/99, rows 9999–9999 of 9999]"
+    title_h = (len(textwrap.wrap(title + longest_part, title_chars)) - 1) * _TITLE_FONT * 1.3 / 72.0
+    avail_h = H - 2 * _MARGIN - 0.45 - title_h - note_lines * 7 * 1.35 / 72.0
     rows_per_page = max(1, int(avail_h / row_h) - 1)
     if max_rows:
         rows_per_page = min(rows_per_page, max_rows)
@@ -92,7 +99,8 @@ def table_pages(disp: pd.DataFrame, title: str, notes: list[str] | None = None, 
                 if len(row_chunks) > 1:
                     bits.append(f"rows {chunk[0] + 1}–{chunk[-1] + 1} of {len(disp)}")
                 part = f"  [{', '.join(bits)}]"
-            fig.text(0.5, 1 - _MARGIN / H, title + part, ha="center", va="top", fontsize=11, weight="bold")
+            fig.text(0.5, 1 - _MARGIN / H, textwrap.fill(title + part, title_chars), ha="center", va="top",
+                     fontsize=_TITLE_FONT, weight="bold")
             ax = fig.add_axes((0, 0, 1, 1))
             ax.set_axis_off()
             if len(disp) and chunk:
@@ -102,7 +110,7 @@ def table_pages(disp: pd.DataFrame, title: str, notes: list[str] | None = None, 
                 cw = [w * scale for w in cw]
                 tot = sum(cw)
                 nrow = len(chunk) + 1
-                top = 1 - (_MARGIN + 0.45) / H
+                top = 1 - (_MARGIN + 0.45 + title_h) / H
                 height = nrow * row_h / H
                 tab = ax.table(cellText=[[disp.iat[i, k] for k in cols] for i in chunk],
                                colLabels=[disp.columns[k] for k in cols],
