@@ -48,11 +48,12 @@ def status_line(info: dict, limit: int = 8) -> str:
 def column_digits(slots: pd.DataFrame, cols, digits: int) -> dict:
     """Decimal places per column: ``digits`` for scores on a 0-100 scale, two more for a column
     whose values are all below 10 in magnitude (losses in nats), so their differences show."""
-    out = {}
-    for c in cols:
-        sel = (slots["task"] == c[0]) & (slots["metric"] == c[1]) if len(slots) else []
-        vals = pd.to_numeric(slots.loc[sel, "mean"], errors="coerce").abs() if len(slots) else pd.Series([])
-        out[c] = digits + 2 if len(vals.dropna()) and vals.max() < 10 else digits
+    out = {c: digits for c in cols}
+    for c in cols if len(slots) else ():
+        means = pd.to_numeric(slots.loc[(slots["task"] == c[0]) & (slots["metric"] == c[1]), "mean"],
+                              errors="coerce").abs().dropna()
+        if len(means) and means.max() < 10:
+            out[c] = digits + 2
     return out
 
 
