@@ -1,6 +1,7 @@
 """A finished cell, read back for diagnostics: its initial weights θ₀, its final weights θ₁
-(the last checkpoint), the weights of its best evaluation when it kept them, and its training loss on a fixed sample (the first ``sample`` training
-examples in file order, dropout off), so curvature and landscapes never slow the cell itself.
+(the last checkpoint), the weights of its best evaluation when it kept them, and its training
+loss on a fixed sample (the first ``sample`` training examples in file order, dropout off), so
+curvature and landscapes never slow the cell itself.
 
 Then ``hessian_rows`` and ``landscape_rows`` measure that loss and return tidy rows carrying
 the cell's axes (model, method, ρ, task, seed, ...).
