@@ -82,7 +82,7 @@ def run_reference(recipe: str, case: dict, P, params, batches, keys, gradient):
     name, args = _base_name(base), _base_args(base)
     optimizer = make_base_optimizer(name, **args)
     state = optimizer.init(to_jax(params))
-    p, out, mask, precond, previous = dict(params), [], None, None, None
+    p, out, mask, previous = dict(params), [], None, None
     rho0 = case["rho"]
     for t, (batch, key) in enumerate(zip(batches, keys)):
         kw = {k: v for k, v in case.items() if k not in ("fisher", "swp", "gsam")}
